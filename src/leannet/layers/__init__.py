@@ -1,0 +1,26 @@
+"""All layers. Each lives in a file of its own; this module gathers them."""
+
+from leannet.layers.activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from leannet.layers.base import LAYER_CLASSES, Layer
+from leannet.layers.dense import Dense
+
+__all__ = [
+    "LAYER_CLASSES",
+    "Layer",
+    "Dense",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "Softmax",
+]
+
+
+def from_config(spec):
+    """Rebuild a layer from ``{"class_name": ..., "config": {...}}``."""
+    class_name = spec.get("class_name") if isinstance(spec, dict) else None
+    if class_name not in LAYER_CLASSES:
+        raise ValueError(f"unknown layer class {class_name!r}")
+    return LAYER_CLASSES[class_name].from_config(dict(spec.get("config", {})))
