@@ -3,11 +3,15 @@
 from leannet.layers.activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from leannet.layers.base import LAYER_CLASSES, Layer
 from leannet.layers.dense import Dense
+from leannet.layers.dropout import Dropout
+from leannet.layers.reshape import Flatten
 
 __all__ = [
     "LAYER_CLASSES",
     "Layer",
     "Dense",
+    "Dropout",
+    "Flatten",
     "Sigmoid",
     "Tanh",
     "ReLU",

@@ -1,0 +1,116 @@
+"""Learning-rate schedules: callables ``schedule(step) -> lr``, ``step`` counting optimizer
+steps (batches) from 0. Pass one as an optimizer's ``lr``. They compose: ``LinearWarmup``
+wraps any schedule (or a constant) that takes over after the warm-up.
+
+    StepDecay          lr0 * gamma^floor(step / step_size)
+    ExponentialDecay   lr0 * rate^(step / decay_steps)
+    CosineDecay        lr_min + (lr0 - lr_min) * (1 + cos(pi * min(step, T) / T)) / 2
+    LinearWarmup       start + (target(0) - start) * step / W   for step < W, then target(step - W)
+"""
+
+import math
+
+
+class Schedule:
+    def __call__(self, step):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"class_name": type(self).__name__, **self._arguments()}
+
+    def _arguments(self):
+        return {}
+
+
+class StepDecay(Schedule):
+    def __init__(self, initial_lr, step_size, gamma=0.1):
+        _check_positive("StepDecay", initial_lr=initial_lr, step_size=step_size)
+        self.initial_lr, self.step_size, self.gamma = float(initial_lr), int(step_size), gamma
+
+    def __call__(self, step):
+        return self.initial_lr * self.gamma ** (step // self.step_size)
+
+    def _arguments(self):
+        return {"initial_lr": self.initial_lr, "step_size": self.step_size, "gamma": self.gamma}
+
+
+class ExponentialDecay(Schedule):
+    def __init__(self, initial_lr, decay_rate, decay_steps=1):
+        _check_positive("ExponentialDecay", initial_lr=initial_lr, decay_rate=decay_rate,
+                        decay_steps=decay_steps)
+        self.initial_lr, self.decay_rate = float(initial_lr), float(decay_rate)
+        self.decay_steps = decay_steps
+
+    def __call__(self, step):
+        return self.initial_lr * self.decay_rate ** (step / self.decay_steps)
+
+    def _arguments(self):
+        return {"initial_lr": self.initial_lr, "decay_rate": self.decay_rate,
+                "decay_steps": self.decay_steps}
+
+
+class CosineDecay(Schedule):
+    def __init__(self, initial_lr, decay_steps, min_lr=0.0):
+        _check_positive("CosineDecay", initial_lr=initial_lr, decay_steps=decay_steps)
+        self.initial_lr, self.decay_steps, self.min_lr = float(initial_lr), decay_steps, min_lr
+
+    def __call__(self, step):
+        progress = min(step, self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.min_lr + (self.initial_lr - self.min_lr) * cosine
+
+    def _arguments(self):
+        return {"initial_lr": self.initial_lr, "decay_steps": self.decay_steps,
+                "min_lr": self.min_lr}
+
+
+class LinearWarmup(Schedule):
+    """Ramp linearly from ``start_lr`` to ``after``'s first value over ``warmup_steps``."""
+
+    def __init__(self, warmup_steps, after, start_lr=0.0):
+        _check_positive("LinearWarmup", warmup_steps=warmup_steps)
+        self.warmup_steps, self.start_lr = int(warmup_steps), float(start_lr)
+        self.after = get(after)
+
+    def __call__(self, step):
+        if step < self.warmup_steps:
+            target = self.after(0)
+            return self.start_lr + (target - self.start_lr) * step / self.warmup_steps
+        return self.after(step - self.warmup_steps)
+
+    def _arguments(self):
+        return {"warmup_steps": self.warmup_steps, "after": self.after.get_config(),
+                "start_lr": self.start_lr}
+
+
+class Constant(Schedule):
+    def __init__(self, lr):
+        self.lr = float(lr)
+
+    def __call__(self, step):
+        return self.lr
+
+    def _arguments(self):
+        return {"lr": self.lr}
+
+
+SCHEDULES = {c.__name__: c for c in (StepDecay, ExponentialDecay, CosineDecay, LinearWarmup,
+                                     Constant)}
+
+
+def get(spec):
+    """A number, a Schedule, or a schedule's config dict -> a Schedule."""
+    if isinstance(spec, Schedule):
+        return spec
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return Constant(spec)
+    if isinstance(spec, dict) and spec.get("class_name") in SCHEDULES:
+        arguments = {k: v for k, v in spec.items() if k != "class_name"}
+        return SCHEDULES[spec["class_name"]](**arguments)
+    raise ValueError(f"unknown learning-rate schedule {spec!r}")
+
+
+def _check_positive(where, **values):
+    for name, value in values.items():
+        if not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"{where}: {name} must be a positive number, got {value!r}")
