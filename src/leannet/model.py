@@ -99,6 +99,36 @@ class Sequential:
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def freeze(self, layers=None, until=None):
+        """Freeze layers (by name or object), or every layer up to and including ``until``;
+        with no argument, the whole model. Frozen parameters are not updated."""
+        for layer in self._select_layers(layers, until):
+            layer.trainable = False
+
+    def unfreeze(self, layers=None, until=None):
+        """Undo ``freeze`` for the same selection (default: every layer)."""
+        for layer in self._select_layers(layers, until):
+            layer.trainable = True
+
+    def _select_layers(self, layers, until):
+        if layers is not None and until is not None:
+            raise ValueError("freeze/unfreeze: give either layers=... or until=..., not both")
+        if until is not None:
+            position = self.layers.index(self._resolve_layer(until))
+            return self.layers[:position + 1]
+        if layers is None:
+            return list(self.layers)
+        if isinstance(layers, (str, Layer)):
+            layers = [layers]
+        return [self._resolve_layer(layer) for layer in layers]
+
+    def _resolve_layer(self, layer):
+        if isinstance(layer, Layer):
+            if layer not in self.layers:
+                raise ValueError(f"layer {layer.name!r} is not in this model")
+            return layer
+        return self.get_layer(layer)
+
     def count_parameters(self):
         return sum(p.size for p in self.parameters())
 

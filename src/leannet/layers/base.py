@@ -24,7 +24,7 @@ LAYER_CLASSES = {}  # class name -> class; used to rebuild layers from model fil
 
 
 def _snake_case(class_name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", class_name).lower()
 
 
 class Layer:
