@@ -92,7 +92,7 @@ class ELU(Layer):
 class GELU(Layer):
     """GELU with the tanh approximation: 0.5 x (1 + tanh(c (x + 0.044715 x^3))), c = sqrt(2/pi)."""
 
-    _C = np.sqrt(2.0 / np.pi)
+    _C = float(np.sqrt(2.0 / np.pi))  # a Python float, so float32 stays float32
 
     def forward(self, x, training=False):
         self.x = x
