@@ -11,7 +11,8 @@ class Flatten(Layer):
 
     def forward(self, x, training=False):
         self.x_shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        # Explicit width, not -1: NumPy cannot infer -1 for an empty batch (N = 0).
+        return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
 
     def backward(self, grad_out):
         """dL/dx = dL/dy reshaped back to the input's shape"""
