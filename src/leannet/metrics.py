@@ -48,6 +48,12 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     predicted = predicted_classes(predicted) if predicted.ndim == 2 else predicted.astype(np.int64)
     if num_classes is None:
         num_classes = int(max(true.max(initial=0), predicted.max(initial=0))) + 1
+    for what, classes in (("labels", true), ("predictions", predicted)):
+        if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
+            raise ValueError(
+                f"confusion_matrix: {what} must be in [0, {num_classes - 1}] for "
+                f"num_classes={num_classes}, got values from {classes.min()} to {classes.max()}"
+            )
     counts = np.bincount(true * num_classes + predicted, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)
 
