@@ -18,13 +18,21 @@ def check_features(model, x, argument="x"):
             f"(N, {expected}), got {x.shape}"
         )
     if x.dtype.kind == "f":
-        if not np.isfinite(x).all():
+        if not _all_finite(x):
             bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
             raise ValueError(f"{argument}: contains {bad} NaN or infinite values")
         return x.astype(model.dtype, copy=False)
     if getattr(first, "accepts_integer_input", False):
         return x
     return x.astype(model.dtype)
+
+
+def _all_finite(x):
+    """True when x has no NaN or inf. min and max propagate NaN and expose +-inf, and
+    need no temporary array the size of x (np.isfinite(x).all() does)."""
+    if x.size == 0:
+        return True
+    return bool(np.isfinite(x.min()) and np.isfinite(x.max()))
 
 
 def check_targets(model, y, n, argument="y"):
@@ -37,7 +45,7 @@ def check_targets(model, y, n, argument="y"):
         )
     if y.dtype.kind not in "biuf":
         raise ValueError(f"{argument}: expected numbers, got dtype {y.dtype}")
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
+    if y.dtype.kind == "f" and not _all_finite(y):
         raise ValueError(f"{argument}: contains NaN or infinite values")
     if model.loss.name == "cross_entropy":
         return _check_class_targets(model, y, argument)

@@ -14,6 +14,8 @@ State (moments, step count) is kept per Parameter, so one optimizer serves any s
 parameters; frozen parameters (``trainable=False``) are skipped and get no state.
 """
 
+import math
+
 import numpy as np
 
 from leannet.optim import schedules
@@ -28,6 +30,7 @@ class Optimizer:
         self.iterations = 0  # steps taken; the position of the learning-rate schedule
         self.state = {}  # Parameter -> {slot name: array}
         self._loaded_slots = {}  # parameter name -> slots, from load_state_dict
+        self._scratch_arrays = {}  # Parameter -> work array reused across steps
 
     @property
     def lr(self):
@@ -64,6 +67,14 @@ class Optimizer:
             slots = self._loaded_slots.pop(param.name, None) or self.new_slots(param)
             self.state[param] = slots
         return slots
+
+    def _scratch(self, param):
+        """A reusable work array shaped like ``param`` (not part of the saved state)."""
+        scratch = self._scratch_arrays.get(param)
+        if scratch is None or scratch.shape != param.value.shape \
+                or scratch.dtype != param.value.dtype:
+            scratch = self._scratch_arrays[param] = np.empty_like(param.value)
+        return scratch
 
     def _decayed_gradient(self, param):
         if self.weight_decay:
@@ -124,11 +135,16 @@ class SGD(Optimizer):
         if not self.momentum:
             param.value -= lr * grad
             return
-        velocity = slots["velocity"]
+        velocity, scratch = slots["velocity"], self._scratch(param)
         velocity *= self.momentum
         velocity += grad
-        step = grad + self.momentum * velocity if self.nesterov else velocity
-        param.value -= lr * step
+        if self.nesterov:
+            np.multiply(velocity, self.momentum, out=scratch)
+            scratch += grad
+        else:
+            scratch[...] = velocity
+        scratch *= lr
+        param.value -= scratch
 
     def _arguments(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -144,10 +160,16 @@ class RMSprop(Optimizer):
 
     def update(self, param, slots, lr):
         grad = self._decayed_gradient(param)
-        mean_square = slots["mean_square"]
+        mean_square, scratch = slots["mean_square"], self._scratch(param)
+        np.multiply(grad, grad, out=scratch)  # s = rho (s - g^2) + g^2
+        mean_square -= scratch
         mean_square *= self.rho
-        mean_square += (1.0 - self.rho) * grad * grad
-        param.value -= lr * grad / (np.sqrt(mean_square) + self.epsilon)
+        mean_square += scratch
+        np.sqrt(mean_square, out=scratch)
+        scratch += self.epsilon
+        np.divide(grad, scratch, out=scratch)
+        scratch *= lr
+        param.value -= scratch
 
     def _arguments(self):
         return {"rho": self.rho, "epsilon": self.epsilon}
@@ -166,15 +188,26 @@ class Adam(Optimizer):
         self._adam_step(param, slots, grad, lr)
 
     def _adam_step(self, param, slots, grad, lr):
-        m, v = slots["m"], slots["v"]
+        """In place, with one scratch array: no temporaries the size of the parameter.
+
+        With c = sqrt(1 - b2^t), the update lr/(1 - b1^t) * m / (sqrt(v)/c + eps) is
+        computed as the equal (lr c / (1 - b1^t)) * m / (sqrt(v) + eps c).
+        """
+        m, v, scratch = slots["m"], slots["v"], self._scratch(param)
         t = self.iterations
-        m += (1.0 - self.beta_1) * (grad - m)  # m = b1 m + (1 - b1) g
-        v += (1.0 - self.beta_2) * (grad * grad - v)  # v = b2 v + (1 - b2) g^2
-        step_size = lr / (1.0 - self.beta_1**t)
-        denominator = np.sqrt(v)
-        denominator *= 1.0 / np.sqrt(1.0 - self.beta_2**t)
-        denominator += self.epsilon
-        param.value -= step_size * m / denominator
+        m -= grad  # m = b1 m + (1 - b1) g  =  b1 (m - g) + g
+        m *= self.beta_1
+        m += grad
+        np.multiply(grad, grad, out=scratch)  # v = b2 (v - g^2) + g^2
+        v -= scratch
+        v *= self.beta_2
+        v += scratch
+        correction = math.sqrt(1.0 - self.beta_2**t)
+        np.sqrt(v, out=scratch)
+        scratch += self.epsilon * correction
+        np.divide(m, scratch, out=scratch)
+        scratch *= lr * correction / (1.0 - self.beta_1**t)
+        param.value -= scratch
 
     def _arguments(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
