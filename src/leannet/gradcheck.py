@@ -1,7 +1,10 @@
 """Numerical gradient checking: compare backward() with central differences.
 
-For a layer or a model, the scalar checked is L = sum(y * R) for a fixed random R, so
-dL/dy = R and every output element takes part. For a loss, L is the loss itself.
+For a layer or a model, the scalar checked is L = sum(y * R) + penalty for a fixed random
+R, so dL/dy = R and every output element takes part; ``penalty`` is the object's
+``regularization_loss()`` (weight regularisers add their gradient in ``backward``). For a
+loss, L is the loss itself. Frozen parameters (``trainable=False``) are not checked: their
+layer may skip computing their gradient.
 
     numeric dL/dw_i = (L(w_i + eps) - L(w_i - eps)) / (2 eps)
     relative error  = ||analytic - numeric|| / (||analytic|| + ||numeric||)
@@ -22,8 +25,11 @@ def relative_error(analytic, numeric):
 
 def numerical_gradient(f, array, eps=1e-6):
     """Central differences of the scalar function f() with respect to ``array`` (in place)."""
-    grad = np.zeros_like(array, dtype=np.float64)
+    grad = np.zeros(array.shape, dtype=np.float64)
     flat, flat_grad = array.reshape(-1), grad.reshape(-1)
+    if not np.shares_memory(flat, array):
+        raise ValueError("numerical_gradient: the array must be C-contiguous, so that "
+                         "perturbing its flat view perturbs the array itself")
     for i in range(flat.size):
         saved = flat[i]
         flat[i] = saved + eps
@@ -66,7 +72,7 @@ def gradcheck(obj, x, y=None, eps=1e-6, seed=0, training=True):
 
     x = np.asarray(x)
     if x.dtype.kind == "f":
-        x = x.astype(np.float64)
+        x = np.array(x, dtype=np.float64, order="C")  # a private, contiguous copy
     if not getattr(obj, "built", True):
         obj.build(x.shape[1:], rng=np.random.default_rng(seed), dtype=np.float64)
     obj.astype(np.float64)
@@ -77,23 +83,27 @@ def gradcheck(obj, x, y=None, eps=1e-6, seed=0, training=True):
     saved_states = [g.bit_generator.state for g in generators]
 
     def forward():
-        for generator, state in zip(generators, saved_states):
+        for generator, state in zip(generators, saved_states, strict=True):
             generator.bit_generator.state = state
         return obj.forward(x, training=training)
 
     projection = np.random.default_rng(seed).standard_normal(forward().shape)
 
+    def penalty():
+        return float(obj.regularization_loss()) if hasattr(obj, "regularization_loss") else 0.0
+
     def scalar_loss():
-        return float(np.sum(forward() * projection))
+        return float(np.sum(forward() * projection)) + penalty()
 
     forward()
     grad_in = obj.backward(projection.copy())
-    analytic = {p.name: p.grad.copy() for p in obj.parameters()}
+    checked = [p for p in obj.parameters() if p.trainable]
+    analytic = {p.name: p.grad.copy() for p in checked}
 
     errors = {}
     if x.dtype.kind == "f":
         errors["input"] = relative_error(grad_in, numerical_gradient(scalar_loss, x, eps))
-    for param in obj.parameters():
+    for param in checked:
         numeric = numerical_gradient(scalar_loss, param.value, eps)
         errors[param.name] = relative_error(analytic[param.name], numeric)
     return errors
