@@ -143,10 +143,16 @@ def _not_found_message(name, path, download_error):
         lines.append(f"and the download into {cache_dir(name)} failed: {download_error}")
     elif path is None:
         lines.append("(download=False: nothing was downloaded)")
+    if path is None:
+        where, how = cache_dir(name), f"`leannet data download {name}` or "
+        how += f"leannet.data.download({name!r})"
+    else:
+        where, how = "that directory", f"leannet.data.download({name!r}, directory={str(path)!r})"
     lines += [
         "Supply them in one of these ways:",
-        f"  - run `leannet data download {name}` (or leannet.data.download({name!r}))",
-        "    on a machine with internet access, into the cache above;",
+        f"  - download them into {where} (needs internet access):",
+        f"    {how},",
+        "    or copy the four files there from a machine that has them;",
         "  - set LEANNET_DATA to a directory that holds them"
         + (f" (or a '{name}' sub-directory);" if name == "mnist" else f" in '{name}/';"),
         "  - pass path= the directory that holds them.",

@@ -21,6 +21,7 @@ leaves nothing behind.
 import dataclasses
 import gzip
 import hashlib
+import http.client
 import os
 import urllib.error
 import urllib.request
@@ -238,7 +239,7 @@ def _fetch_verified(role, directory, mirrors, checksum, progress, timeout):
                         f"{checksum.digest}, got {actual}"
                     )
             return target
-        except (_Mismatch, OSError, EOFError, zlib.error) as err:
+        except (_Mismatch, OSError, EOFError, zlib.error, http.client.HTTPException) as err:
             failures.append(f"  {url}: {_reason(err)}")
     raise DownloadError(
         f"could not download a good copy of {file_name} into {directory} "
@@ -260,10 +261,12 @@ def _reason(err):
 
 def _stream_url(url, stream, label, progress, timeout):
     """Copy the body at ``url`` into ``stream`` with a tqdm progress bar."""
+    received = 0
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        total = response.headers.get("Content-Length")
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
         with tqdm(
-            total=int(total) if total else None,
+            total=total,
             unit="B",
             unit_scale=True,
             unit_divisor=1024,
@@ -273,6 +276,9 @@ def _stream_url(url, stream, label, progress, timeout):
         ) as bar:
             for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
                 stream.write(chunk)
+                received += len(chunk)
                 bar.update(len(chunk))
-    if os.fstat(stream.fileno()).st_size == 0:
+    if received == 0:
         raise OSError("the server sent an empty file")
+    if total is not None and received != total:
+        raise OSError(f"the transfer stopped after {received} of {total} bytes")
