@@ -15,6 +15,7 @@ parameters; frozen parameters (``trainable=False``) are skipped and get no state
 """
 
 import math
+from numbers import Real
 
 import numpy as np
 
@@ -153,7 +154,8 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     def __init__(self, lr=1e-3, rho=0.9, epsilon=1e-7, **kwargs):
         super().__init__(lr=lr, **kwargs)
-        self.rho, self.epsilon = rho, epsilon
+        self.rho = _fraction(self, "rho", rho)
+        self.epsilon = _positive(self, "epsilon", epsilon)
 
     def new_slots(self, param):
         return {"mean_square": np.zeros_like(param.value)}
@@ -178,7 +180,9 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     def __init__(self, lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **kwargs):
         super().__init__(lr=lr, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.beta_1 = _fraction(self, "beta_1", beta_1)
+        self.beta_2 = _fraction(self, "beta_2", beta_2)
+        self.epsilon = _positive(self, "epsilon", epsilon)
 
     def new_slots(self, param):
         return {"m": np.zeros_like(param.value), "v": np.zeros_like(param.value)}
@@ -250,14 +254,26 @@ def from_config(config):
     return OPTIMIZERS[name](**config)
 
 
+def _is_number(value):
+    """A real number, NumPy scalars included (np.float32(0.1)); not a bool."""
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
 def _positive(owner, name, value):
     where = owner if isinstance(owner, str) else type(owner).__name__
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    if not _is_number(value) or not value > 0:
         raise ValueError(f"{where}: {name} must be a positive number, got {value!r}")
     return float(value)
 
 
 def _non_negative(where, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if not _is_number(value) or not value >= 0:
         raise ValueError(f"{where}: {name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _fraction(owner, name, value):
+    """A decay rate in [0, 1): at 1 Adam's bias correction would divide by zero."""
+    if not _is_number(value) or not 0 <= value < 1:
+        raise ValueError(f"{type(owner).__name__}: {name} must be in [0, 1), got {value!r}")
     return float(value)
