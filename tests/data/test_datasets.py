@@ -13,6 +13,7 @@ from leannet.data import (
     load_fashion_mnist,
     load_mnist,
     locate_dataset,
+    search_dirs,
     verify,
 )
 from leannet.data.download import BASE_NAMES
@@ -161,6 +162,8 @@ def test_files_of_the_wrong_shape_are_refused(tmp_path, fake_dataset, role, arra
 
 def test_dataset_names_and_dispatch(tmp_path, fake_dataset):
     assert set(DATASETS) == {"mnist", "fashion-mnist", "mnist-small"}
+    assert search_dirs("Fashion_MNIST", path=tmp_path) == [tmp_path, tmp_path / "fashion-mnist"]
+    assert search_dirs("mnist-small") == [locate_dataset("mnist-small")]
     arrays = fake_dataset(tmp_path / "d")
     assert_loaded(load_dataset("MNIST", path=tmp_path / "d"), arrays)
     with pytest.raises(ValueError, match="unknown dataset 'cifar10'; known: mnist"):

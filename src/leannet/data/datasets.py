@@ -51,6 +51,9 @@ class DatasetNotFoundError(FileNotFoundError):
 
 def search_dirs(name, path=None):
     """The directories looked in for dataset ``name``, in order (see the module docstring)."""
+    name = _canonical_name(name)
+    if name == "mnist-small":
+        return [_bundled_dir()]
     if path is not None:
         return [Path(path), Path(path) / name]
     places = []
@@ -73,7 +76,7 @@ def locate_dataset(name, path=None):
     """The first directory holding all four files of ``name``, or None; never downloads."""
     name = _canonical_name(name)
     if name == "mnist-small":
-        return Path(str(resources.files("leannet.data") / "bundled"))
+        return _bundled_dir()
     for directory in search_dirs(name, path):
         if _complete_files(directory):
             return directory
@@ -158,6 +161,10 @@ def _not_found_message(name, path, download_error):
         "  - pass path= the directory that holds them.",
     ]
     return "\n".join(lines)
+
+
+def _bundled_dir():
+    return Path(str(resources.files("leannet.data") / "bundled"))
 
 
 def _load_bundled():

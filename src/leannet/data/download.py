@@ -142,6 +142,7 @@ def cache_dir(name):
 
 def get_source(name):
     """The ``Source`` of a downloadable dataset, or ValueError naming the known ones."""
+    name = str(name).strip().lower().replace("_", "-")
     if name not in SOURCES:
         known = ", ".join(sorted(SOURCES))
         raise ValueError(f"unknown downloadable dataset {name!r}; known: {known}")
@@ -204,21 +205,21 @@ def verify(name, directory, checksums=None):
 
 def download(name, directory=None, mirrors=None, checksums=None, progress=True, timeout=30.0):
     """Fetch the files of dataset ``name`` that are missing or fail verification into
-    ``directory`` (default: ``cache_dir(name)``); return the
-    ``verify`` report. Raises ``DownloadError`` when no mirror gives a good copy of a file.
+    ``directory`` (default: ``cache_dir(name)``); return the ``verify`` report. Raises
+    ``DownloadError`` when no mirror gives a good copy of a file.
 
     ``mirrors`` (base URLs, tried in order) and ``checksums`` replace the defaults.
     """
     source = get_source(name)
     mirrors = tuple(mirrors or source.mirrors)
     checksums = checksums or source.checksums
-    directory = Path(directory) if directory is not None else cache_dir(name)
+    directory = Path(directory) if directory is not None else cache_dir(source.name)
     directory.mkdir(parents=True, exist_ok=True)
     for role in FILE_ROLES:
         existing = check_file(role, find_file(directory, role), checksums[role])
         if existing.status not in ("ok", "unverifiable"):
             _fetch_verified(role, directory, mirrors, checksums[role], progress, timeout)
-    return verify(name, directory, checksums)
+    return verify(source.name, directory, checksums)
 
 
 def _fetch_verified(role, directory, mirrors, checksum, progress, timeout):
