@@ -1,6 +1,6 @@
 """Loss functions. Each averages over the batch.
 
-    MSE                 L = mean((y_pred - y)^2)                     dL/dy_pred = 2 (y_pred - y) / size
+    MSE                 L = mean((y_pred - y)^2)                     dL/dy = 2 (y_pred - y) / size
     BinaryCrossEntropy  from logits z:  L = mean(max(z,0) - z y + log(1 + e^-|z|))
                                                                      dL/dz = (sigmoid(z) - y) / size
     CrossEntropy        from logits z:  p = softmax(z),  L = -mean_n log p[n, y_n]

@@ -51,7 +51,8 @@ class Sequential:
                 k += 1
             layer.name = f"{base}_{k}"
         elif layer.name in taken:
-            raise ValueError(f"Sequential.add: a layer named {layer.name!r} is already in the model")
+            raise ValueError(f"Sequential.add: a layer named {layer.name!r} is already in the "
+                             "model")
         if self.built:
             self._build_layer(layer, self.output_shape)
         self.layers.append(layer)
@@ -94,7 +95,8 @@ class Sequential:
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"no layer named {name!r}; layers are {[l.name for l in self.layers]}")
+        names = [layer.name for layer in self.layers]
+        raise ValueError(f"no layer named {name!r}; layers are {names}")
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]

@@ -12,7 +12,7 @@ def format_summary(model):
     rule = "=" * sum(widths)
 
     def line(row):
-        return "".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+        return "".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
 
     params = model.parameters()
     trainable = sum(p.size for p in params if p.trainable)
