@@ -9,6 +9,7 @@ wraps any schedule (or a constant) that takes over after the warm-up.
 """
 
 import math
+from numbers import Integral, Real
 
 
 class Schedule:
@@ -24,7 +25,8 @@ class Schedule:
 
 class StepDecay(Schedule):
     def __init__(self, initial_lr, step_size, gamma=0.1):
-        _check_positive("StepDecay", initial_lr=initial_lr, step_size=step_size)
+        _check_positive("StepDecay", initial_lr=initial_lr, gamma=gamma)
+        _check_positive_integer("StepDecay", step_size=step_size)
         self.initial_lr, self.step_size, self.gamma = float(initial_lr), int(step_size), gamma
 
     def __call__(self, step):
@@ -52,6 +54,10 @@ class ExponentialDecay(Schedule):
 class CosineDecay(Schedule):
     def __init__(self, initial_lr, decay_steps, min_lr=0.0):
         _check_positive("CosineDecay", initial_lr=initial_lr, decay_steps=decay_steps)
+        _check_non_negative("CosineDecay", min_lr=min_lr)
+        if min_lr > initial_lr:
+            raise ValueError(f"CosineDecay: min_lr must be <= initial_lr, got min_lr={min_lr!r} "
+                             f"and initial_lr={initial_lr!r}")
         self.initial_lr, self.decay_steps, self.min_lr = float(initial_lr), decay_steps, min_lr
 
     def __call__(self, step):
@@ -68,7 +74,8 @@ class LinearWarmup(Schedule):
     """Ramp linearly from ``start_lr`` to ``after``'s first value over ``warmup_steps``."""
 
     def __init__(self, warmup_steps, after, start_lr=0.0):
-        _check_positive("LinearWarmup", warmup_steps=warmup_steps)
+        _check_positive_integer("LinearWarmup", warmup_steps=warmup_steps)
+        _check_non_negative("LinearWarmup", start_lr=start_lr)
         self.warmup_steps, self.start_lr = int(warmup_steps), float(start_lr)
         self.after = get(after)
 
@@ -85,6 +92,7 @@ class LinearWarmup(Schedule):
 
 class Constant(Schedule):
     def __init__(self, lr):
+        _check_positive("Constant", lr=lr)
         self.lr = float(lr)
 
     def __call__(self, step):
@@ -110,7 +118,25 @@ def get(spec):
     raise ValueError(f"unknown learning-rate schedule {spec!r}")
 
 
+def _is_number(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
 def _check_positive(where, **values):
     for name, value in values.items():
-        if not isinstance(value, (int, float)) or value <= 0:
+        if not _is_number(value) or not value > 0:  # "not >" also catches NaN
             raise ValueError(f"{where}: {name} must be a positive number, got {value!r}")
+
+
+def _check_non_negative(where, **values):
+    for name, value in values.items():
+        if not _is_number(value) or not value >= 0:
+            raise ValueError(f"{where}: {name} must be a number >= 0, got {value!r}")
+
+
+def _check_positive_integer(where, **values):
+    """Step counts: 2.5 steps would be truncated silently, 0.5 to a division by zero."""
+    for name, value in values.items():
+        whole = isinstance(value, Integral) or (_is_number(value) and float(value).is_integer())
+        if isinstance(value, bool) or not whole or not value >= 1:
+            raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}")
