@@ -7,7 +7,7 @@
     model.fit(x, y, epochs=5, batch_size=128, validation_split=0.1)
 """
 
-from leannet import callbacks, init, layers, losses, metrics, optim, regularizers
+from leannet import callbacks, data, init, layers, losses, metrics, optim, regularizers
 from leannet.errors import ModelFileError, TrainingDivergedError
 from leannet.gradcheck import gradcheck
 from leannet.model import Sequential
@@ -16,5 +16,5 @@ from leannet.parameter import Parameter
 __version__ = "0.1.0"
 __all__ = [
     "Sequential", "Parameter", "gradcheck", "ModelFileError", "TrainingDivergedError",
-    "callbacks", "init", "layers", "losses", "metrics", "optim", "regularizers",
+    "callbacks", "data", "init", "layers", "losses", "metrics", "optim", "regularizers",
 ]
