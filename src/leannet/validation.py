@@ -19,8 +19,7 @@ def check_features(model, x, argument="x"):
         )
     if x.dtype.kind == "f":
         if not _all_finite(x):
-            bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-            raise ValueError(f"{argument}: contains {bad} NaN or infinite values")
+            raise ValueError(_non_finite_message(x, argument))
         return x.astype(model.dtype, copy=False)
     if getattr(first, "accepts_integer_input", False):
         return x
@@ -35,6 +34,14 @@ def _all_finite(x):
     return bool(np.isfinite(x.min()) and np.isfinite(x.max()))
 
 
+def _non_finite_message(array, argument):
+    """Only built on failure: how many values are bad, and where the first one is."""
+    bad = ~np.isfinite(array)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    return (f"{argument}: expected finite numbers, got {int(bad.sum())} NaN or infinite "
+            f"value(s), the first at index {first}")
+
+
 def check_targets(model, y, n, argument="y"):
     """``y`` must have one row per sample; class labels must fit the output layer."""
     y = np.asarray(y)
@@ -46,7 +53,7 @@ def check_targets(model, y, n, argument="y"):
     if y.dtype.kind not in "biuf":
         raise ValueError(f"{argument}: expected numbers, got dtype {y.dtype}")
     if y.dtype.kind == "f" and not _all_finite(y):
-        raise ValueError(f"{argument}: contains NaN or infinite values")
+        raise ValueError(_non_finite_message(y, argument))
     if model.loss.name == "cross_entropy":
         return _check_class_targets(model, y, argument)
     return y.astype(model.dtype, copy=False)
@@ -54,7 +61,7 @@ def check_targets(model, y, n, argument="y"):
 
 def _check_class_targets(model, y, argument):
     classes = model.output_shape[-1]
-    if y.ndim == 2 and y.shape[1] == classes and y.dtype.kind == "f":
+    if y.ndim == 2 and y.shape[1] == classes:  # one-hot (or soft) rows, of any number type
         return y.astype(model.dtype, copy=False)
     if y.ndim != 1:
         raise ValueError(
