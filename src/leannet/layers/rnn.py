@@ -1,0 +1,83 @@
+"""RNN: the plain (Elman) recurrent layer, Keras ``SimpleRNN``.
+
+    h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)
+
+with ``act`` one of tanh (default), relu, sigmoid, linear. ``forward(x, initial_state=h0)``
+starts from a given state; ``backward`` then leaves ``grad_initial_state = dL/dh0``.
+"""
+
+import numpy as np
+
+from leannet.layers.recurrent import Recurrent, sigmoid_
+
+
+def _relu_(x):
+    return np.maximum(x, 0, out=x)
+
+
+def _identity_(x):
+    return x
+
+
+# name -> (activation in place, slope written from the activation's *output* y into out)
+ACTIVATIONS = {
+    "tanh": (lambda x: np.tanh(x, out=x), lambda y, out: np.subtract(1.0, np.square(y), out=out)),
+    "sigmoid": (sigmoid_, lambda y, out: np.multiply(y, np.subtract(1.0, y), out=out)),
+    "relu": (_relu_, lambda y, out: np.greater(y, 0, out=out)),
+    "linear": (_identity_, lambda y, out: out.fill(1.0)),
+}
+
+
+class RNN(Recurrent):
+    """``RNN(units, activation="tanh", return_sequences=False)``: (N, T, F) -> (N, units)."""
+
+    gates = 1
+
+    def __init__(self, units, activation="tanh", return_sequences=False, init="glorot",
+                 recurrent_init="orthogonal", use_bias=True, **kwargs):
+        super().__init__(units, return_sequences=return_sequences, init=init,
+                         recurrent_init=recurrent_init, use_bias=use_bias, **kwargs)
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"RNN: unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}"
+            )
+        self.activation = activation
+
+    def forward(self, x, training=False, initial_state=None):
+        self._check_sequence(x)
+        batch, steps = x.shape[0], x.shape[1]
+        activate = ACTIVATIONS[self.activation][0]
+        # hidden[0] is h_0; hidden[1:] first receives the input part of every step.
+        self.hidden = np.empty((steps + 1, batch, self.units), dtype=self.dtype)
+        self._project_inputs(x, self.hidden[1:])
+        self.has_initial_state = self._initial_hidden(initial_state, batch, self.hidden[0])
+        recurrent_part = np.empty((batch, self.units), dtype=self.dtype)
+        for t in range(steps):
+            if t > 0 or self.has_initial_state:
+                np.matmul(self.hidden[t], self.recurrent_kernel.value, out=recurrent_part)
+                self.hidden[t + 1] += recurrent_part
+            activate(self.hidden[t + 1])
+        return self._sequence_output(self.hidden)
+
+    def backward(self, grad_out):
+        """BPTT from the last step: dA_t = dh_t * act'(A_t);  dh_{t-1} = dA_t @ R.T
+        (+ dL/dh_{t-1} from the output); then dL/dkernel = X.T @ dA, dL/dx = dA @ kernel.T.
+        """
+        steps, batch = self.hidden.shape[0] - 1, self.hidden.shape[1]
+        grad_sequence = self._output_gradient(grad_out, steps, batch)
+        slope = ACTIVATIONS[self.activation][1]
+        grad_pre = np.empty((steps, batch, self.units), dtype=self.dtype)
+        grad_hidden = np.zeros((batch, self.units), dtype=self.dtype)
+        recurrent_t = self.recurrent_kernel.value.T
+        for t in range(steps - 1, -1, -1):
+            self._add_output_gradient(grad_hidden, grad_sequence, grad_out, t, steps)
+            slope(self.hidden[t + 1], grad_pre[t])
+            grad_pre[t] *= grad_hidden
+            if t > 0 or self.has_initial_state:
+                np.matmul(grad_pre[t], recurrent_t, out=grad_hidden)
+        self._parameter_gradients(grad_pre, grad_pre, self.hidden[:-1])
+        self.grad_initial_state = grad_hidden if self.has_initial_state else None
+        return self._input_gradient(grad_pre)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
