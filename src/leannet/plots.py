@@ -113,12 +113,12 @@ def _float_array(values):
 
 
 def _read_history_csv(path):
-    """(0-based epochs or None, {column: float array}); empty cells read as NaN."""
-    with open(path, newline="") as stream:
+    """(0-based epochs or None, {column: float array}); empty and "NA" cells read as NaN."""
+    with open(path, newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     columns = {}
     for key in (rows[0].keys() if rows else []):
-        cells = [row[key] if row[key] not in (None, "") else "nan" for row in rows]
+        cells = ["nan" if row[key] in (None, "", "NA") else row[key] for row in rows]
         values = _float_array(cells)
         if values is not None:
             columns[key] = values
@@ -139,7 +139,7 @@ def _panel_names(logs):
 def _draw_curves(axis, name, epochs, logs):
     from matplotlib.ticker import MaxNLocator
 
-    series = [("lr", None)] if name == "lr" else [(name, "train"), (f"val_{name}", "validation")]
+    series = [("lr", "lr")] if name == "lr" else [(name, "train"), (f"val_{name}", "validation")]
     for key, label in series:
         if key in logs:
             values = logs[key]
