@@ -86,6 +86,13 @@ def test_converts_to_float64_in_place():
     assert x.dtype == np.float32  # the caller's array is not touched
 
 
+def test_builds_an_unbuilt_model_from_x():
+    model = leannet.Sequential([Dense(3), Tanh(), Dense(2)], seed=0)
+    errors = leannet.gradcheck(model, np.random.default_rng(0).standard_normal((2, 4)))
+    assert model.input_shape == (4,) and len(errors) == 5
+    assert max(errors.values()) < 1e-6
+
+
 def test_does_not_change_the_weights():
     model = leannet.Sequential([Dense(3), Tanh(), Dense(2)], input_shape=(2,), seed=0)
     before = [w.astype(np.float64) for w in model.get_weights()]

@@ -74,7 +74,10 @@ def gradcheck(obj, x, y=None, eps=1e-6, seed=0, training=True):
     if x.dtype.kind == "f":
         x = np.array(x, dtype=np.float64, order="C")  # a private, contiguous copy
     if not getattr(obj, "built", True):
-        obj.build(x.shape[1:], rng=np.random.default_rng(seed), dtype=np.float64)
+        if hasattr(obj, "layers"):  # a model builds its layers with its own seeded generator
+            obj.build(x.shape[1:])
+        else:
+            obj.build(x.shape[1:], rng=np.random.default_rng(seed), dtype=np.float64)
     obj.astype(np.float64)
     for layer in getattr(obj, "layers", [obj]):
         layer.input_grad_needed = True
