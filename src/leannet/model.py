@@ -195,7 +195,10 @@ class Sequential:
         batch_size = check_batch_size(batch_size)
         x, y = self._check_data(x, y)
         x, y, validation_data = _split_validation(x, y, validation_data, validation_split)
-        history = History()
+        # On resume, restore_checkpoint has put the epochs before the checkpoint in
+        # self.history; callbacks see the live History (ModelCheckpoint saves it).
+        history = self.history if resume_from is not None else History()
+        self.history = history
         callback_list = CallbackList([history, *(callbacks or [])], self)
         self.stop_training, logs = False, {}
         callback_list.call("on_train_begin", logs)
