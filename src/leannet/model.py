@@ -168,8 +168,8 @@ class Sequential:
         self.loss = losses.get(loss)
         self.optimizer = optim.get(optimizer)
         names = [metrics] if isinstance(metrics, str) else list(metrics or [])
-        self._metric_functions = {name: metrics_module.get(name) for name in names}
-        self.metric_names = names
+        self._metric_functions = {_metric_name(m): metrics_module.get(m) for m in names}
+        self.metric_names = list(self._metric_functions)
         return self
 
     def train_step(self, x, y):
@@ -195,6 +195,8 @@ class Sequential:
         batch_size = check_batch_size(batch_size)
         x, y = self._check_data(x, y)
         x, y, validation_data = _split_validation(x, y, validation_data, validation_split)
+        if validation_data is not None:
+            validation_data = self._check_data(*validation_data)  # before any training
         # On resume, restore_checkpoint has put the epochs before the checkpoint in
         # self.history; callbacks see the live History (ModelCheckpoint saves it).
         history = self.history if resume_from is not None else History()
@@ -352,6 +354,10 @@ class _RunningLogs:
 
     def means(self):
         return {key: total / max(self.count, 1) for key, total in self.totals.items()}
+
+
+def _metric_name(metric):
+    return metric if isinstance(metric, str) else getattr(metric, "__name__", repr(metric))
 
 
 def _split_validation(x, y, validation_data, validation_split):
