@@ -26,6 +26,11 @@ from leannet.layers import (
     Softmax,
     Tanh,
 )
+from leannet.layers.embedding import Embedding
+from leannet.layers.gru import GRU
+from leannet.layers.lstm import LSTM
+from leannet.layers.rnn import RNN
+from leannet.layers.wrappers import TimeDistributed
 from leannet.regularizers import L2
 
 load_model = serialization.load_model
@@ -33,6 +38,10 @@ load_model = serialization.load_model
 
 def _dense_inputs(rng, shape):
     return rng.standard_normal((6, *shape))
+
+
+def _token_ids(rng, shape):
+    return rng.integers(0, 10, (6, *shape))
 
 
 # One line per layer type: (id, layers before the Dense head, input shape, input maker).
@@ -49,6 +58,12 @@ ROUND_TRIP_CASES = [
     ("ELU", lambda: [Dense(5), ELU(alpha=0.7)], (4,), _dense_inputs),
     ("GELU", lambda: [Dense(5), GELU()], (4,), _dense_inputs),
     ("Softmax", lambda: [Dense(5), Softmax()], (4,), _dense_inputs),
+    ("RNN", lambda: [RNN(4, return_sequences=True)], (5, 3), _dense_inputs),
+    ("LSTM", lambda: [LSTM(4)], (5, 3), _dense_inputs),
+    ("GRU", lambda: [GRU(4, return_sequences=True), GRU(3)], (5, 3), _dense_inputs),
+    ("Embedding", lambda: [Embedding(10, 4)], (6,), _token_ids),
+    ("TimeDistributed", lambda: [TimeDistributed(Dense(4, kernel_regularizer=L2(1e-3)))],
+     (5, 3), _dense_inputs),
 ]
 
 

@@ -67,6 +67,6 @@ def _permissions_for(path):
     try:
         return os.stat(path).st_mode & 0o7777
     except OSError:
-        umask = os.umask(0)
+        umask = os.umask(0)  # reading the umask means setting it: restored at once
         os.umask(umask)
         return 0o666 & ~umask

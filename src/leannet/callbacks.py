@@ -365,8 +365,9 @@ class ModelCheckpoint(Callback):
     """Save the model at the end of every epoch (or only when ``monitor`` improves).
 
     ``filepath`` may hold format fields filled from the epoch (1-based, as in Keras) and the
-    logs: ``"ckpt/epoch{epoch:02d}-{val_loss:.3f}.leannet"``. A directory (existing, or a
-    path ending in "/") means ``DIR/checkpoint.leannet``, rewritten every epoch.
+    logs: ``"ckpt/epoch{epoch:02d}-{val_loss:.3f}.leannet"``. A directory (an existing one,
+    or a string ending in "/"; pathlib drops that slash) means ``DIR/checkpoint.leannet``,
+    rewritten every epoch: ``fit(resume_from=DIR)`` finds it.
 
     ``save_weights_only=False`` (default) writes a full checkpoint (``save_checkpoint``: the
     model file plus optimizer state, epoch, random state and history), which both

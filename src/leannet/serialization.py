@@ -245,15 +245,17 @@ def read_header(path):
     """Only the JSON document of a model file (cheap: the arrays are not read)."""
     path = os.fspath(path)
     with open(path, "rb") as file:
-        data = file.read()
-    if not data.startswith(ZIP_MAGIC):
-        raise ModelFileError(f"{path}: not a leannet model file (not an .npz archive)")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            header = archive[HEADER_KEY]
-    except Exception as error:  # any failure of a damaged archive
-        raise ModelFileError(f"{path}: damaged or not a leannet model file "
-                             f"({type(error).__name__}: {error})") from error
+        if file.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+            raise ModelFileError(f"{path}: not a leannet model file (not an .npz archive)")
+        file.seek(0)
+        try:
+            with np.load(file, allow_pickle=False) as archive:
+                header = archive[HEADER_KEY] if HEADER_KEY in archive.files else None
+        except Exception as error:  # any failure of a damaged archive
+            raise ModelFileError(f"{path}: damaged or not a leannet model file "
+                                 f"({type(error).__name__}: {error})") from error
+    if header is None:
+        raise ModelFileError(f"{path}: not a leannet model file (no {HEADER_KEY!r} entry)")
     return _decode_header(path, header)
 
 
