@@ -189,6 +189,17 @@ def test_unsavable_loss_warns_and_keeps_the_model(tmp_path):
     assert load_model(tmp_path / "m.leannet").loss is None
 
 
+def test_custom_metrics_are_left_out_with_a_warning(tmp_path):
+    def share_positive(outputs, targets):
+        return float(np.mean(outputs > 0))
+
+    model = ln.Sequential([Dense(2)], input_shape=(3,), seed=0)
+    model.compile(loss="mse", optimizer="sgd", metrics=["accuracy", share_positive])
+    with pytest.warns(UserWarning, match=r"metrics \['share_positive'\].*leaves them out"):
+        model.save(tmp_path / "m.leannet")
+    assert load_model(tmp_path / "m.leannet").metric_names == ["accuracy"]
+
+
 def test_float64_model_round_trip(tmp_path):
     model = ln.Sequential([Dense(3), ReLU(), Dense(2)], input_shape=(4,), seed=2,
                           dtype=np.float64)

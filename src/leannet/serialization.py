@@ -181,12 +181,9 @@ def _compile_document(model):
     if model.loss is None or model.optimizer is None:
         return None
     loss_name = getattr(model.loss, "name", None)
-    names = list(model.metric_names)
     problem = None
     if loss_name not in losses.LOSSES or type(model.loss) is not losses.LOSSES[loss_name]:
         problem = f"the loss {model.loss!r} is not one of leannet's named losses"
-    elif not all(isinstance(name, str) and name in metrics_module.METRICS for name in names):
-        problem = f"the metrics {names} are not all leannet metric names"
     else:
         try:
             config = model.optimizer.get_config()
@@ -196,6 +193,11 @@ def _compile_document(model):
     if problem:
         warnings.warn(f"save: {problem}; the file holds the model uncompiled", stacklevel=4)
         return None
+    names = [name for name in model.metric_names if name in metrics_module.METRICS]
+    if len(names) < len(model.metric_names):
+        left_out = [name for name in model.metric_names if name not in names]
+        warnings.warn(f"save: the metrics {left_out} are not leannet metric names; the file "
+                      "leaves them out", stacklevel=4)
     return {"loss": loss_name, "optimizer": config, "metrics": names}
 
 
