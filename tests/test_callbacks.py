@@ -17,9 +17,9 @@ from leannet.callbacks import (
     LearningRateScheduler,
     ModelCheckpoint,
     ReduceLROnPlateau,
-    ScaledSchedule,
 )
 from leannet.layers import Dense, Tanh
+from leannet.optim import ScaledSchedule
 
 
 def _data(n=48):

@@ -12,9 +12,10 @@ from leannet.errors import ModelFileError, TrainingDivergedError
 from leannet.gradcheck import gradcheck
 from leannet.model import Sequential
 from leannet.parameter import Parameter
+from leannet.serialization import load_model
 
 __version__ = "0.1.0"
 __all__ = [
-    "Sequential", "Parameter", "gradcheck", "ModelFileError", "TrainingDivergedError",
+    "Sequential", "Parameter", "load_model", "gradcheck", "ModelFileError", "TrainingDivergedError",
     "callbacks", "data", "init", "layers", "losses", "metrics", "optim", "regularizers",
 ]

@@ -168,29 +168,6 @@ class EarlyStopping(Callback):
             self.model.load_state_dict(self.best_weights)
 
 
-class ScaledSchedule(schedules.Schedule):
-    """``factor * schedule(step)``: how ReduceLROnPlateau lowers a scheduled learning rate,
-    keeping the schedule's shape (warm-up, decay) and scaling all of it."""
-
-    def __init__(self, schedule, factor):
-        self.schedule = schedule if callable(schedule) else schedules.get(schedule)
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
-            raise ValueError(f"ScaledSchedule: factor must be a positive number, got {factor!r}")
-        self.factor = float(factor)
-
-    def __call__(self, step):
-        return self.factor * self.schedule(step)
-
-    def _arguments(self):
-        if not isinstance(self.schedule, schedules.Schedule):
-            raise TypeError("ScaledSchedule: a plain function schedule has no config to save")
-        return {"schedule": self.schedule.get_config(), "factor": self.factor}
-
-
-# Registered so that a model file holding a scaled schedule can be read back.
-schedules.SCHEDULES.setdefault(ScaledSchedule.__name__, ScaledSchedule)
-
-
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not improved (by more
     than ``min_delta``) for ``patience`` epochs; never below ``min_lr``; then wait
@@ -243,10 +220,10 @@ class ReduceLROnPlateau(Callback):
         new = max(old * self.factor, self.min_lr)
         if not callable(optimizer.lr):
             optimizer.lr = new
-        elif isinstance(optimizer.lr, ScaledSchedule):
+        elif isinstance(optimizer.lr, schedules.ScaledSchedule):
             optimizer.lr.factor *= new / old
         else:
-            optimizer.lr = ScaledSchedule(optimizer.lr, new / old)
+            optimizer.lr = schedules.ScaledSchedule(optimizer.lr, new / old)
         if self.verbose:
             print(f"Epoch {epoch + 1}: ReduceLROnPlateau lowered the learning rate to {new:.6g}")
         return True
@@ -416,3 +393,7 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as error:
             raise ValueError(f"ModelCheckpoint: cannot fill in {self.filepath!r} from the "
                              f"epoch and the logs {sorted(logs)} ({error!r})") from error
+
+
+# At the end: tensorboard.py imports Callback from this module.
+from leannet.tensorboard import TensorBoard  # noqa: E402,F401

@@ -34,6 +34,7 @@ class Sequential:
         self.metric_names = []
         self.stop_training = False
         self.history = None
+        self._position = None  # (epoch, batch, last finite loss) of the step being taken
         for layer in layers or []:
             self.add(layer)
         if input_shape is not None:
@@ -222,9 +223,9 @@ class Sequential:
     def _train_epoch(self, x, y, batch_size, shuffle, epoch, epochs, verbose, callback_list):
         n = len(x)
         order = self.rng.permutation(n) if shuffle else None
-        running = _RunningLogs(self)
+        running = _RunningLogs(self, last_loss=self._position[2] if self._position else None)
         bar = ProgressBar(math.ceil(n / batch_size), f"Epoch {epoch + 1}/{epochs}", verbose > 0)
-        self._position = (epoch, 0, None)
+        self._position = (epoch, 0, running.last_loss)
         for batch, start in enumerate(range(0, n, batch_size)):
             if order is None:
                 x_batch, y_batch = x[start:start + batch_size], y[start:start + batch_size]
@@ -338,11 +339,11 @@ class Sequential:
 class _RunningLogs:
     """Sample-weighted running means of the loss and metrics over one epoch."""
 
-    def __init__(self, model):
+    def __init__(self, model, last_loss=None):
         self.functions = model._metric_functions
         self.totals = dict.fromkeys(["loss", *self.functions], 0.0)
         self.count = 0
-        self.last_loss = None
+        self.last_loss = last_loss  # the last finite batch loss, carried across epochs
 
     def add(self, loss, outputs, y):
         n = len(outputs)

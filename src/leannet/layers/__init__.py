@@ -4,7 +4,12 @@ from leannet.layers.activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Soft
 from leannet.layers.base import LAYER_CLASSES, Layer
 from leannet.layers.dense import Dense
 from leannet.layers.dropout import Dropout
+from leannet.layers.embedding import Embedding
+from leannet.layers.gru import GRU
+from leannet.layers.lstm import LSTM
 from leannet.layers.reshape import Flatten
+from leannet.layers.rnn import RNN
+from leannet.layers.wrappers import TimeDistributed
 
 __all__ = [
     "LAYER_CLASSES",
@@ -12,6 +17,11 @@ __all__ = [
     "Dense",
     "Dropout",
     "Flatten",
+    "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "TimeDistributed",
     "Sigmoid",
     "Tanh",
     "ReLU",

@@ -15,6 +15,7 @@ from leannet.optim.schedules import (
     CosineDecay,
     ExponentialDecay,
     LinearWarmup,
+    ScaledSchedule,
     Schedule,
     StepDecay,
 )
@@ -22,4 +23,5 @@ from leannet.optim.schedules import (
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "clip_gradients", "get", "from_config",
     "Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay", "LinearWarmup",
+    "ScaledSchedule",
 ]

@@ -102,8 +102,27 @@ class Constant(Schedule):
         return {"lr": self.lr}
 
 
+class ScaledSchedule(Schedule):
+    """``factor * schedule(step)``: how ReduceLROnPlateau lowers a scheduled learning rate,
+    keeping the schedule's shape (warm-up, decay) and scaling all of it."""
+
+    def __init__(self, schedule, factor):
+        self.schedule = schedule if callable(schedule) else get(schedule)
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
+            raise ValueError(f"ScaledSchedule: factor must be a positive number, got {factor!r}")
+        self.factor = float(factor)
+
+    def __call__(self, step):
+        return self.factor * self.schedule(step)
+
+    def _arguments(self):
+        if not isinstance(self.schedule, Schedule):
+            raise TypeError("ScaledSchedule: a plain function schedule has no config to save")
+        return {"schedule": self.schedule.get_config(), "factor": self.factor}
+
+
 SCHEDULES = {c.__name__: c for c in (StepDecay, ExponentialDecay, CosineDecay, LinearWarmup,
-                                     Constant)}
+                                     Constant, ScaledSchedule)}
 
 
 def get(spec):
