@@ -1,0 +1,74 @@
+"""Fixtures for the CLI tests: an isolated environment (no LEANNET_DATA, a fresh cache,
+unreachable mirrors, a temporary working directory), a helper that runs ``leannet`` in
+process, and one small trained run shared by the tests that only read it."""
+
+import dataclasses
+import os
+import socket
+
+import pytest
+
+from leannet.cli import main
+from leannet.data.download import SOURCES
+
+# The full MNIST directory, when CI points LEANNET_DATA at it; read before the autouse
+# fixture below hides the variable from every test.
+REAL_MNIST_DIR = os.environ.get("LEANNET_DATA") or None
+SMALL_RUN = ["--dataset", "mnist-small", "--hidden", "16", "--epochs", "1", "--no-progress"]
+
+
+def closed_port_url():
+    """A URL on 127.0.0.1 where nothing listens: connecting is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("LEANNET_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    dead = (closed_port_url(),)
+    for name, source in list(SOURCES.items()):
+        monkeypatch.setitem(SOURCES, name, dataclasses.replace(source, mirrors=dead))
+
+
+@pytest.fixture
+def small_run():
+    """Options of a quick training run: one epoch of a 16-unit MLP on the bundled set."""
+    return list(SMALL_RUN)
+
+
+@dataclasses.dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def error_lines(self):
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def cli(capsys):
+    """cli("train", "--epochs", "1") -> Result(code, stdout, stderr) of ``leannet ...``."""
+
+    def run(*argv):
+        capsys.readouterr()
+        code = main([str(arg) for arg in argv])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A one-epoch MLP on the bundled set, trained once for every test that reads it."""
+    out = tmp_path_factory.mktemp("shared") / "run"
+    assert main(["train", *SMALL_RUN, "--out", str(out)]) == 0
+    return out
