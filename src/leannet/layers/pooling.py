@@ -1,0 +1,231 @@
+"""Pooling over (N, C, H, W): MaxPool2D, AvgPool2D and GlobalAvgPool2D.
+
+A pool reads ``ph*pw`` strided slices of the (padded) input, one per offset (a, b) in
+the window, and combines them element-wise:
+
+    max:  y = max_{a,b} x_pad[:, :, a + s*i, b + s*j]        avg:  y = mean_{a,b} (same)
+
+The backward pass sends each slice its share of ``dL/dy`` back, one offset at a time
+(a loop over the pool offsets, never over samples or pixels). When windows tile the input
+exactly (stride == pool size, no padding, sizes divide) the input is viewed as
+(N, C, H/ph, ph, W/pw, pw) by a reshape instead, and the gradient is written in one
+broadcast product with no accumulation.
+
+Max-pool ties: the whole gradient of a window goes to ONE element, the first maximum in
+row-major order within the window (as PyTorch does), never split among equal elements.
+Max-pool padding is -inf (it never wins); average pooling pads with zeros and always
+divides by ``ph*pw`` (PyTorch's default ``count_include_pad=True``).
+"""
+
+import numpy as np
+
+from leannet.layers.base import Layer
+from leannet.layers.im2col import (
+    as_pair,
+    check_padding_spec,
+    offset_slice,
+    output_length,
+    resolve_padding,
+)
+
+
+def _empty_nchw(shape, dtype, channels_last):
+    """An uninitialised (N, C, H, W) array, stored channels-last when asked."""
+    if not channels_last:
+        return np.empty(shape, dtype=dtype)
+    n, channels, height, width = shape
+    return np.empty((n, height, width, channels), dtype=dtype).transpose(0, 3, 1, 2)
+
+
+class _Pool2D(Layer):
+    """Window geometry shared by max and average pooling; subclasses combine the slices."""
+
+    pad_value = 0.0
+
+    def __init__(self, pool_size=2, stride=None, padding=0, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.pool_size = as_pair(pool_size, "pool_size", owner)
+        self.stride = self.pool_size if stride is None else as_pair(stride, "stride", owner)
+        self.padding = check_padding_spec(padding, owner, allow_same=False)
+
+    def _build(self, input_shape):
+        kind = type(self).__name__
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"layer {self.name!r} ({kind}) expects input (N, C, H, W), got (N, "
+                f"{', '.join(map(str, input_shape))})"
+            )
+        channels, height, width = input_shape
+        self.pads = resolve_padding(self.padding, (height, width), self.pool_size,
+                                    self.stride, (1, 1))
+        for pad, size in zip(self.pads, self.pool_size, strict=True):
+            if pad[0] > size // 2:
+                raise ValueError(
+                    f"layer {self.name!r} ({kind}): padding {pad[0]} is more than half the "
+                    f"pool size {self.pool_size}; a window could hold only padding"
+                )
+        padded = (height + sum(self.pads[0]), width + sum(self.pads[1]))
+        if padded[0] < self.pool_size[0] or padded[1] < self.pool_size[1]:
+            raise ValueError(
+                f"layer {self.name!r} ({kind}): pool {self.pool_size} is larger than the "
+                f"padded input {padded} (input shape (N, {channels}, {height}, {width}))"
+            )
+        self.padded_size = padded
+        self.out_size = tuple(output_length(p, k, s, 1)
+                              for p, k, s in zip(padded, self.pool_size, self.stride, strict=True))
+        self.tiles = (
+            self.stride == self.pool_size
+            and self.pads == ((0, 0), (0, 0))
+            and height % self.pool_size[0] == 0
+            and width % self.pool_size[1] == 0
+        )
+        return (channels, *self.out_size)
+
+    def _offsets(self):
+        """(a, b, rows, columns) for every pool offset; rows/columns slice the padded input."""
+        for a in range(self.pool_size[0]):
+            rows = offset_slice(a, self.stride[0], 1, self.out_size[0])
+            for b in range(self.pool_size[1]):
+                yield a, b, rows, offset_slice(b, self.stride[1], 1, self.out_size[1])
+
+    def _windows_source(self, x):
+        """The array the offset slices read: x tiled by reshape, or x padded."""
+        if x.ndim != 4 or x.shape[1:] != self.input_shape:
+            self.check_input(x, expected_rank=4)
+        self.batch_size = x.shape[0]
+        self.channels_last = x.shape[1] > 1 and x.transpose(0, 2, 3, 1).flags.c_contiguous
+        if self.tiles:
+            n, channels = x.shape[:2]
+            (ho, wo), (ph, pw) = self.out_size, self.pool_size
+            return x.reshape(n, channels, ho, ph, wo, pw)
+        (top, bottom), (left, right) = self.pads
+        if top == bottom == left == right == 0:
+            return x
+        n, channels, height, width = x.shape
+        padded = _empty_nchw((n, channels, *self.padded_size), x.dtype, self.channels_last)
+        padded[...] = self.pad_value
+        padded[:, :, top : top + height, left : left + width] = x
+        return padded
+
+    def _slice(self, source, a, b, rows, columns):
+        if self.tiles:
+            return source[:, :, :, a, :, b]
+        return source[:, :, rows, columns]
+
+    def _scatter(self, shares, grad_dtype, n):
+        """dL/dx from ``shares(a, b)``, the gradient each pool offset receives; laid out
+        channels-last when the input was (so the next backward reads it without a copy)."""
+        channels, height, width = self.input_shape
+        if self.tiles:
+            grad, tiles = self._empty_tiles(n, grad_dtype)
+            for a, b, _, _ in self._offsets():
+                tiles[:, :, :, a, :, b] = shares(a, b)
+            return grad
+        grad = _empty_nchw((n, channels, *self.padded_size), grad_dtype, self.channels_last)
+        grad[...] = 0
+        for a, b, rows, columns in self._offsets():
+            grad[:, :, rows, columns] += shares(a, b)
+        (top, _), (left, _) = self.pads
+        return grad[:, :, top : top + height, left : left + width]
+
+    def _empty_tiles(self, n, dtype):
+        """An (N, C, H, W) array and its (N, C, Ho, ph, Wo, pw) view, sharing memory."""
+        channels, height, width = self.input_shape
+        (ho, wo), (ph, pw) = self.out_size, self.pool_size
+        if self.channels_last:
+            store = np.empty((n, ho, ph, wo, pw, channels), dtype=dtype)
+            tiles = store.transpose(0, 5, 1, 2, 3, 4)
+            return store.reshape(n, height, width, channels).transpose(0, 3, 1, 2), tiles
+        store = np.empty((n, channels, ho, ph, wo, pw), dtype=dtype)
+        return store.reshape(n, channels, height, width), store
+
+    def get_config(self):
+        config = super().get_config()
+        padding = self.padding if isinstance(self.padding, str) else list(self.padding)
+        config.update(pool_size=list(self.pool_size), stride=list(self.stride), padding=padding)
+        return config
+
+
+class MaxPool2D(_Pool2D):
+    """Largest value of each window. Ties: the gradient goes to the first maximum only."""
+
+    pad_value = -np.inf
+
+    def forward(self, x, training=False):
+        self.source = self._windows_source(x)
+        largest = None
+        for a, b, rows, columns in self._offsets():
+            values = self._slice(self.source, a, b, rows, columns)
+            if largest is None:
+                largest = values.copy(order="K")
+            else:
+                np.maximum(largest, values, out=largest)
+        self.largest = largest
+        return largest
+
+    def backward(self, grad_out):
+        """dL/dx = dL/dy at the first maximum of each window (row-major order), 0 elsewhere."""
+        if not self.input_grad_needed:
+            return None
+        winners = self._first_maxima()
+        return self._scatter(lambda a, b: grad_out * winners[(a, b)], grad_out.dtype,
+                             self.batch_size)
+
+    def _first_maxima(self):
+        """{(a, b): mask of the windows whose first maximum sits at offset (a, b)}."""
+        taken = np.zeros(self.largest.shape, dtype=bool)
+        winners = {}
+        for a, b, rows, columns in self._offsets():
+            winner = self._slice(self.source, a, b, rows, columns) == self.largest
+            winner &= ~taken
+            taken |= winner
+            winners[(a, b)] = winner
+        return winners
+
+
+class AvgPool2D(_Pool2D):
+    """Mean of each window (padding zeros count: the divisor is always ph*pw)."""
+
+    def forward(self, x, training=False):
+        source = self._windows_source(x)
+        total = None
+        for a, b, rows, columns in self._offsets():
+            values = self._slice(source, a, b, rows, columns)
+            total = values.copy(order="K") if total is None else np.add(total, values, out=total)
+        total *= 1.0 / (self.pool_size[0] * self.pool_size[1])
+        return total
+
+    def backward(self, grad_out):
+        """dL/dx = dL/dy / (ph*pw) for every element of its window (summed where they overlap)."""
+        if not self.input_grad_needed:
+            return None
+        share = grad_out * (1.0 / (self.pool_size[0] * self.pool_size[1]))
+        return self._scatter(lambda a, b: share, grad_out.dtype, self.batch_size)
+
+
+class GlobalAvgPool2D(Layer):
+    """Mean over all of H and W: (N, C, H, W) -> (N, C)."""
+
+    def _build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"layer {self.name!r} (GlobalAvgPool2D) expects input (N, C, H, W), got (N, "
+                f"{', '.join(map(str, input_shape))})"
+            )
+        return (input_shape[0],)
+
+    def forward(self, x, training=False):
+        if x.ndim != 4 or (self.built and x.shape[1:] != self.input_shape):
+            self.check_input(x, expected_rank=4)
+        self.x_shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, grad_out):
+        """dL/dx[n, c, h, w] = dL/dy[n, c] / (H*W)"""
+        if not self.input_grad_needed:
+            return None
+        n, channels, height, width = self.x_shape
+        grad = np.empty(self.x_shape, dtype=grad_out.dtype)
+        grad[...] = (grad_out * (1.0 / (height * width)))[:, :, None, None]
+        return grad
