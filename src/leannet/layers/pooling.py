@@ -114,18 +114,19 @@ class _Pool2D(Layer):
         return source[:, :, rows, columns]
 
     def _scatter(self, shares, grad_dtype, n):
-        """dL/dx from ``shares(a, b)``, the gradient each pool offset receives; laid out
+        """dL/dx from ``shares(a, b, rows, columns)``, the gradient each pool offset (a, b)
+        receives, asked for in row-major order of the offsets; laid out
         channels-last when the input was (so the next backward reads it without a copy)."""
         channels, height, width = self.input_shape
         if self.tiles:
             grad, tiles = self._empty_tiles(n, grad_dtype)
-            for a, b, _, _ in self._offsets():
-                tiles[:, :, :, a, :, b] = shares(a, b)
+            for a, b, rows, columns in self._offsets():
+                tiles[:, :, :, a, :, b] = shares(a, b, rows, columns)
             return grad
         grad = _empty_nchw((n, channels, *self.padded_size), grad_dtype, self.channels_last)
         grad[...] = 0
         for a, b, rows, columns in self._offsets():
-            grad[:, :, rows, columns] += shares(a, b)
+            grad[:, :, rows, columns] += shares(a, b, rows, columns)
         (top, _), (left, _) = self.pads
         return grad[:, :, top : top + height, left : left + width]
 
@@ -168,20 +169,21 @@ class MaxPool2D(_Pool2D):
         """dL/dx = dL/dy at the first maximum of each window (row-major order), 0 elsewhere."""
         if not self.input_grad_needed:
             return None
-        winners = self._first_maxima()
-        return self._scatter(lambda a, b: grad_out * winners[(a, b)], grad_out.dtype,
-                             self.batch_size)
+        # Offsets are visited in row-major order; each takes the gradient of the windows
+        # whose maximum it holds and that no earlier offset has claimed. The last offset
+        # gets whatever is left: if no earlier element was the maximum, it was.
+        remaining = grad_out.copy(order="K")
+        last = (self.pool_size[0] - 1, self.pool_size[1] - 1)
 
-    def _first_maxima(self):
-        """{(a, b): mask of the windows whose first maximum sits at offset (a, b)}."""
-        taken = np.zeros(self.largest.shape, dtype=bool)
-        winners = {}
-        for a, b, rows, columns in self._offsets():
-            winner = self._slice(self.source, a, b, rows, columns) == self.largest
-            winner &= ~taken
-            taken |= winner
-            winners[(a, b)] = winner
-        return winners
+        def share(a, b, rows, columns):
+            if (a, b) == last:
+                return remaining
+            hit = self._slice(self.source, a, b, rows, columns) == self.largest
+            claimed = remaining * hit
+            np.copyto(remaining, 0, where=hit)
+            return claimed
+
+        return self._scatter(share, grad_out.dtype, self.batch_size)
 
 
 class AvgPool2D(_Pool2D):
@@ -201,7 +203,7 @@ class AvgPool2D(_Pool2D):
         if not self.input_grad_needed:
             return None
         share = grad_out * (1.0 / (self.pool_size[0] * self.pool_size[1]))
-        return self._scatter(lambda a, b: share, grad_out.dtype, self.batch_size)
+        return self._scatter(lambda *offset: share, grad_out.dtype, self.batch_size)
 
 
 class GlobalAvgPool2D(Layer):
