@@ -33,64 +33,69 @@ class GRU(Recurrent):
         return self.bias.value[0]
 
     def forward(self, x, training=False, initial_state=None):
-        self._check_sequence(x)
-        batch, steps, units = x.shape[0], x.shape[1], self.units
-        self.gates_seq = np.empty((steps, batch, 3 * units), dtype=self.dtype)
-        self._project_inputs(x, self.gates_seq)
-        self.hidden = np.empty((steps + 1, batch, units), dtype=self.dtype)
-        self.recurrent_candidate = np.empty((steps, batch, units), dtype=self.dtype)  # h_n
-        self.has_initial_state = self._initial_hidden(initial_state, batch, self.hidden[0])
-        recurrent_part = np.empty((batch, 3 * units), dtype=self.dtype)
-        work = np.empty((batch, units), dtype=self.dtype)
+        steps, batch = self._begin_forward(x)
+        units = self.units
+        projection = self._project_inputs()  # [x_z, x_r, x_n]: (3 units, T, N)
+        self.hidden = self._new_hidden(steps, batch, initial_state)  # (units, T+1, N)
+        self.has_initial_state = initial_state is not None
+        self.gates_seq = np.empty((steps, 3 * units, batch), dtype=self.dtype)  # z, r, n
+        self.recurrent_candidate = np.empty((steps, units, batch), dtype=self.dtype)  # h_n
+        recurrent_part = np.empty((3 * units, batch), dtype=self.dtype)
+        work = np.empty((units, batch), dtype=self.dtype)
+        recurrent_t = self.recurrent_kernel.value.T
         for t in range(steps):
             gates = self.gates_seq[t]
-            np.matmul(self.hidden[t], self.recurrent_kernel.value, out=recurrent_part)
+            np.matmul(recurrent_t, self.hidden[:, t], out=recurrent_part)
             if self.use_bias:
-                recurrent_part += self.bias.value[1]
-            gates[:, :2 * units] += recurrent_part[:, :2 * units]
-            sigmoid_(gates[:, :2 * units])  # z and r
-            z, r, n = gates[:, :units], gates[:, units:2 * units], gates[:, 2 * units:]
-            self.recurrent_candidate[t] = recurrent_part[:, 2 * units:]
-            np.multiply(r, self.recurrent_candidate[t], out=work)
-            n += work
+                recurrent_part += self.bias.value[1][:, None]
+            np.add(projection[:2 * units, t], recurrent_part[:2 * units], out=gates[:2 * units])
+            sigmoid_(gates[:2 * units])  # z and r
+            z, r, n = gates[:units], gates[units:2 * units], gates[2 * units:]
+            self.recurrent_candidate[t] = recurrent_part[2 * units:]
+            np.multiply(r, self.recurrent_candidate[t], out=n)
+            n += projection[2 * units:, t]
             np.tanh(n, out=n)
             # h_t = n + z * (h_{t-1} - n)
-            np.subtract(self.hidden[t], n, out=work)
+            np.subtract(self.hidden[:, t], n, out=work)
             work *= z
-            np.add(n, work, out=self.hidden[t + 1])
+            np.add(n, work, out=self.hidden[:, t + 1])
         return self._sequence_output(self.hidden)
 
     def backward(self, grad_out):
         """BPTT from the last step (dh = dL/dh_t, s' = s(1 - s)):
         dA_z = dh * (h_{t-1} - n) * z(1-z),  dA_n = dh * (1-z) * (1-n^2),
-        dA_r = dA_n * h_n * r(1-r),  dh_n = dA_n * r;  dh_{t-1} = dh * z + dH @ R.T.
+        dA_r = dA_n * h_n * r(1-r),  dh_n = dA_n * r;  dh_{t-1} = dh * z + R @ dH.
         """
-        steps, batch, units = self.recurrent_candidate.shape
-        grad_sequence = self._output_gradient(grad_out, steps, batch)
-        grad_input_side = np.empty_like(self.gates_seq)  # dL/d[x_z, x_r, x_n]
-        grad_recurrent_side = np.empty_like(self.gates_seq)  # dL/d[h_z, h_r, h_n]
-        grad_hidden = np.zeros((batch, units), dtype=self.dtype)
-        work = np.empty((batch, units), dtype=self.dtype)
-        recurrent_t = self.recurrent_kernel.value.T
+        steps, units, batch = self.recurrent_candidate.shape
+        grad_hidden_seq = self._output_gradient(grad_out, steps, batch)  # (T, units, N)
+        grad_input_side = np.empty((3 * units, steps, batch), dtype=self.dtype)  # d[x_z, x_r, x_n]
+        grad_recurrent_side = np.empty_like(grad_input_side)  # d[h_z, h_r, h_n]
+        grad_input = np.empty((3 * units, batch), dtype=self.dtype)
+        grad_recurrent = np.empty((3 * units, batch), dtype=self.dtype)
+        grad_hidden = np.zeros((units, batch), dtype=self.dtype)
+        work = np.empty((units, batch), dtype=self.dtype)
         for t in range(steps - 1, -1, -1):
-            self._add_output_gradient(grad_hidden, grad_sequence, grad_out, t, steps)
-            self._gates_backward(t, grad_hidden, grad_input_side[t], grad_recurrent_side[t], work)
-            grad_hidden *= self.gates_seq[t][:, :units]  # direct path: dh * z
+            grad_hidden += grad_hidden_seq[t]
+            self._gates_backward(t, grad_hidden, grad_input, grad_recurrent, work)
+            grad_input_side[:, t] = grad_input
+            grad_recurrent_side[:, t] = grad_recurrent
+            grad_hidden *= self.gates_seq[t][:units]  # the direct path: dh * z
             if t > 0 or self.has_initial_state:
-                grad_hidden += grad_recurrent_side[t] @ recurrent_t
-        self._parameter_gradients(grad_input_side, grad_recurrent_side, self.hidden[:-1])
-        self.grad_initial_state = grad_hidden if self.has_initial_state else None
+                np.matmul(self.recurrent_kernel.value, grad_recurrent, out=work)
+                grad_hidden += work
+        self._parameter_gradients(grad_input_side, grad_recurrent_side, self.hidden)
+        self.grad_initial_state = grad_hidden.T.copy() if self.has_initial_state else None
         return self._input_gradient(grad_input_side)
 
     def _gates_backward(self, t, grad_hidden, grad_input, grad_recurrent, work):
         """Fill dL/d(input part) and dL/d(recurrent part) of step t's pre-activations."""
         units = self.units
         gates = self.gates_seq[t]
-        z, r, n = gates[:, :units], gates[:, units:2 * units], gates[:, 2 * units:]
-        grad_z, grad_r, grad_n = (grad_input[:, :units], grad_input[:, units:2 * units],
-                                  grad_input[:, 2 * units:])
+        z, r, n = gates[:units], gates[units:2 * units], gates[2 * units:]
+        grad_z, grad_r, grad_n = (grad_input[:units], grad_input[units:2 * units],
+                                  grad_input[2 * units:])
         # dA_z = dh * (h_{t-1} - n) * z (1 - z)
-        np.subtract(self.hidden[t], n, out=grad_z)
+        np.subtract(self.hidden[:, t], n, out=grad_z)
         grad_z *= grad_hidden
         times_sigmoid_slope_(grad_z, z, work)
         # dA_n = dh * (1 - z) * (1 - n^2)
@@ -102,11 +107,11 @@ class GRU(Recurrent):
         # dA_r = dA_n * h_n * r (1 - r)
         np.multiply(grad_n, self.recurrent_candidate[t], out=grad_r)
         times_sigmoid_slope_(grad_r, r, work)
-        # the recurrent side: same for z and r; dL/dh_n = dA_n * r
-        grad_recurrent[:, :2 * units] = grad_input[:, :2 * units]
-        np.multiply(grad_n, r, out=grad_recurrent[:, 2 * units:])
+        # the recurrent side: the same for z and r; dL/dh_n = dA_n * r
+        grad_recurrent[:2 * units] = grad_input[:2 * units]
+        np.multiply(grad_n, r, out=grad_recurrent[2 * units:])
 
-    def _bias_gradient(self, flat_grad, flat_grad_recurrent):
-        """dL/dinput_bias = sum of dL/d(input part); dL/drecurrent_bias likewise."""
-        np.sum(flat_grad, axis=0, out=self.bias.grad[0])
-        np.sum(flat_grad_recurrent, axis=0, out=self.bias.grad[1])
+    def _bias_gradient(self, grad_input_bias, flat_grad_recurrent):
+        """dL/dinput_bias comes from the caller; dL/drecurrent_bias = sum of dL/d(h part)."""
+        self.bias.grad[0] = grad_input_bias
+        np.sum(flat_grad_recurrent, axis=1, out=self.bias.grad[1])

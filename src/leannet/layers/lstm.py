@@ -36,66 +36,69 @@ class LSTM(Recurrent):
         return bias
 
     def forward(self, x, training=False, initial_state=None):
-        self._check_sequence(x)
-        batch, steps, units = x.shape[0], x.shape[1], self.units
-        self.gates_seq = np.empty((steps, batch, 4 * units), dtype=self.dtype)
-        self._project_inputs(x, self.gates_seq)
-        self.hidden = np.empty((steps + 1, batch, units), dtype=self.dtype)
-        self.cell = np.empty((steps + 1, batch, units), dtype=self.dtype)
-        self.tanh_cell = np.empty((steps, batch, units), dtype=self.dtype)
-        self.has_initial_state = self._read_initial_state(initial_state, batch)
-        recurrent_part = np.empty((batch, 4 * units), dtype=self.dtype)
-        input_times_candidate = np.empty((batch, units), dtype=self.dtype)
+        steps, batch = self._begin_forward(x)
+        units = self.units
+        pair = self._initial_pair(initial_state, batch)
+        projection = self._project_inputs()  # (4 units, T, N)
+        self.hidden = self._new_hidden(steps, batch, pair[0], "initial h0")
+        self.cell = np.empty((steps + 1, units, batch), dtype=self.dtype)
+        self._write_state(self.cell[0], pair[1], batch, "initial c0")
+        self.has_initial_state = initial_state is not None
+        self.gates_seq = np.empty((steps, 4 * units, batch), dtype=self.dtype)
+        self.tanh_cell = np.empty((steps, units, batch), dtype=self.dtype)
+        input_times_candidate = np.empty((units, batch), dtype=self.dtype)
+        recurrent_t = self.recurrent_kernel.value.T
         for t in range(steps):
             gates = self.gates_seq[t]
             if t > 0 or self.has_initial_state:
-                np.matmul(self.hidden[t], self.recurrent_kernel.value, out=recurrent_part)
-                gates += recurrent_part
-            sigmoid_(gates[:, :2 * units])  # i and f
-            np.tanh(gates[:, 2 * units:3 * units], out=gates[:, 2 * units:3 * units])
-            sigmoid_(gates[:, 3 * units:])  # o
+                np.matmul(recurrent_t, self.hidden[:, t], out=gates)
+                gates += projection[:, t]
+            else:
+                gates[...] = projection[:, t]
+            sigmoid_(gates[:2 * units])  # i and f
+            np.tanh(gates[2 * units:3 * units], out=gates[2 * units:3 * units])
+            sigmoid_(gates[3 * units:])  # o
             i, f, g, o = _split_gates(gates, units)
             np.multiply(f, self.cell[t], out=self.cell[t + 1])
             np.multiply(i, g, out=input_times_candidate)
             self.cell[t + 1] += input_times_candidate
             np.tanh(self.cell[t + 1], out=self.tanh_cell[t])
-            np.multiply(o, self.tanh_cell[t], out=self.hidden[t + 1])
+            np.multiply(o, self.tanh_cell[t], out=self.hidden[:, t + 1])
         return self._sequence_output(self.hidden)
 
-    def _read_initial_state(self, initial_state, batch):
+    def _initial_pair(self, initial_state, batch):
         if initial_state is None:
-            self.hidden[0] = 0
-            self.cell[0] = 0
-            return False
+            return None, None
         if not isinstance(initial_state, (tuple, list)) or len(initial_state) != 2:
             raise ValueError(
                 f"layer {self.name!r} (LSTM) expects initial_state as a pair (h0, c0), each "
                 f"({batch}, {self.units}), got {type(initial_state).__name__}"
             )
-        self._initial_hidden(initial_state[0], batch, self.hidden[0], "initial h0")
-        self._initial_hidden(initial_state[1], batch, self.cell[0], "initial c0")
-        return True
+        return initial_state
 
     def backward(self, grad_out):
         """BPTT, per step from the last (dh = dL/dh_t, dc = dL/dc_t, s' = s(1 - s)):
-        dc += dh * o * (1 - tanh(c_t)^2);  c_{t-1} gets dc * f;  h_{t-1} gets dA @ R.T
+        dc += dh * o * (1 - tanh(c_t)^2);  c_{t-1} gets dc * f;  h_{t-1} gets R @ dA
         dA_i = dc * g * i(1-i),  dA_f = dc * c_{t-1} * f(1-f),  dA_g = dc * i * (1-g^2),
         dA_o = dh * tanh(c_t) * o(1-o);  then dL/dkernel = X.T @ dA, dL/dx = dA @ kernel.T.
         """
-        steps, batch, units = self.tanh_cell.shape
-        grad_sequence = self._output_gradient(grad_out, steps, batch)
-        grad_pre = np.empty_like(self.gates_seq)
-        grad_hidden = np.zeros((batch, units), dtype=self.dtype)
-        grad_cell = np.zeros((batch, units), dtype=self.dtype)
-        work = np.empty((batch, units), dtype=self.dtype)
-        recurrent_t = self.recurrent_kernel.value.T
+        steps, units, batch = self.tanh_cell.shape
+        grad_hidden_seq = self._output_gradient(grad_out, steps, batch)  # (T, units, N)
+        grad_pre = np.empty((4 * units, steps, batch), dtype=self.dtype)
+        grad_gates = np.empty((4 * units, batch), dtype=self.dtype)
+        grad_hidden = np.zeros((units, batch), dtype=self.dtype)
+        grad_cell = np.zeros((units, batch), dtype=self.dtype)
+        work = np.empty((units, batch), dtype=self.dtype)
         for t in range(steps - 1, -1, -1):
-            self._add_output_gradient(grad_hidden, grad_sequence, grad_out, t, steps)
-            self._cell_step_backward(t, grad_hidden, grad_cell, grad_pre[t], work)
+            grad_hidden += grad_hidden_seq[t]
+            self._cell_step_backward(t, grad_hidden, grad_cell, grad_gates, work)
+            grad_pre[:, t] = grad_gates
             if t > 0 or self.has_initial_state:
-                np.matmul(grad_pre[t], recurrent_t, out=grad_hidden)
-        self._parameter_gradients(grad_pre, grad_pre, self.hidden[:-1])
-        self.grad_initial_state = (grad_hidden, grad_cell) if self.has_initial_state else None
+                np.matmul(self.recurrent_kernel.value, grad_gates, out=grad_hidden)
+        self._parameter_gradients(grad_pre, grad_pre, self.hidden)
+        self.grad_initial_state = None
+        if self.has_initial_state:
+            self.grad_initial_state = (grad_hidden.T.copy(), grad_cell.T.copy())
         return self._input_gradient(grad_pre)
 
     def _cell_step_backward(self, t, grad_hidden, grad_cell, grad_gates, work):
@@ -131,6 +134,5 @@ class LSTM(Recurrent):
 
 
 def _split_gates(gates, units):
-    """Views of the four gate blocks (i, f, g, o) of a (N, 4 * units) array."""
-    return gates[:, :units], gates[:, units:2 * units], gates[:, 2 * units:3 * units], \
-        gates[:, 3 * units:]
+    """The four gate blocks (i, f, g, o) of a (4 * units, N) array: contiguous views."""
+    return gates[:units], gates[units:2 * units], gates[2 * units:3 * units], gates[3 * units:]

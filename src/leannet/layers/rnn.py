@@ -44,39 +44,42 @@ class RNN(Recurrent):
         self.activation = activation
 
     def forward(self, x, training=False, initial_state=None):
-        self._check_sequence(x)
-        batch, steps = x.shape[0], x.shape[1]
+        steps, batch = self._begin_forward(x)
         activate = ACTIVATIONS[self.activation][0]
-        # hidden[0] is h_0; hidden[1:] first receives the input part of every step.
-        self.hidden = np.empty((steps + 1, batch, self.units), dtype=self.dtype)
-        self._project_inputs(x, self.hidden[1:])
-        self.has_initial_state = self._initial_hidden(initial_state, batch, self.hidden[0])
-        recurrent_part = np.empty((batch, self.units), dtype=self.dtype)
+        projection = self._project_inputs()  # (units, T, N)
+        self.hidden = self._new_hidden(steps, batch, initial_state)  # (units, T+1, N)
+        self.has_initial_state = initial_state is not None
+        recurrent_part = np.empty((self.units, batch), dtype=self.dtype)
+        recurrent_t = self.recurrent_kernel.value.T
         for t in range(steps):
+            pre = self.hidden[:, t + 1]
             if t > 0 or self.has_initial_state:
-                np.matmul(self.hidden[t], self.recurrent_kernel.value, out=recurrent_part)
-                self.hidden[t + 1] += recurrent_part
-            activate(self.hidden[t + 1])
+                np.matmul(recurrent_t, self.hidden[:, t], out=recurrent_part)
+                np.add(recurrent_part, projection[:, t], out=pre)
+            else:
+                pre[...] = projection[:, t]
+            activate(pre)
         return self._sequence_output(self.hidden)
 
     def backward(self, grad_out):
-        """BPTT from the last step: dA_t = dh_t * act'(A_t);  dh_{t-1} = dA_t @ R.T
+        """BPTT from the last step: dA_t = dh_t * act'(A_t);  dh_{t-1} = R @ dA_t
         (+ dL/dh_{t-1} from the output); then dL/dkernel = X.T @ dA, dL/dx = dA @ kernel.T.
         """
-        steps, batch = self.hidden.shape[0] - 1, self.hidden.shape[1]
-        grad_sequence = self._output_gradient(grad_out, steps, batch)
+        units, steps, batch = self.hidden.shape[0], self.hidden.shape[1] - 1, self.hidden.shape[2]
+        grad_hidden_seq = self._output_gradient(grad_out, steps, batch)  # (T, units, N)
         slope = ACTIVATIONS[self.activation][1]
-        grad_pre = np.empty((steps, batch, self.units), dtype=self.dtype)
-        grad_hidden = np.zeros((batch, self.units), dtype=self.dtype)
-        recurrent_t = self.recurrent_kernel.value.T
+        grad_pre = np.empty((units, steps, batch), dtype=self.dtype)
+        grad_step = np.empty((units, batch), dtype=self.dtype)
+        grad_hidden = np.zeros((units, batch), dtype=self.dtype)
         for t in range(steps - 1, -1, -1):
-            self._add_output_gradient(grad_hidden, grad_sequence, grad_out, t, steps)
-            slope(self.hidden[t + 1], grad_pre[t])
-            grad_pre[t] *= grad_hidden
+            grad_hidden += grad_hidden_seq[t]
+            slope(self.hidden[:, t + 1], grad_step)
+            grad_step *= grad_hidden
+            grad_pre[:, t] = grad_step
             if t > 0 or self.has_initial_state:
-                np.matmul(grad_pre[t], recurrent_t, out=grad_hidden)
-        self._parameter_gradients(grad_pre, grad_pre, self.hidden[:-1])
-        self.grad_initial_state = grad_hidden if self.has_initial_state else None
+                np.matmul(self.recurrent_kernel.value, grad_step, out=grad_hidden)
+        self._parameter_gradients(grad_pre, grad_pre, self.hidden)
+        self.grad_initial_state = grad_hidden.T.copy() if self.has_initial_state else None
         return self._input_gradient(grad_pre)
 
     def get_config(self):
