@@ -2,11 +2,14 @@
 
 from leannet.layers.activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from leannet.layers.base import LAYER_CLASSES, Layer
+from leannet.layers.conv import Conv2D
 from leannet.layers.dense import Dense
 from leannet.layers.dropout import Dropout
 from leannet.layers.embedding import Embedding
 from leannet.layers.gru import GRU
 from leannet.layers.lstm import LSTM
+from leannet.layers.normalization import BatchNorm
+from leannet.layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from leannet.layers.reshape import Flatten
 from leannet.layers.rnn import RNN
 from leannet.layers.wrappers import TimeDistributed
@@ -17,6 +20,11 @@ __all__ = [
     "Dense",
     "Dropout",
     "Flatten",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "GlobalAvgPool2D",
+    "BatchNorm",
     "Embedding",
     "RNN",
     "LSTM",
