@@ -37,6 +37,14 @@ def _empty_nchw(shape, dtype, channels_last):
     return np.empty((n, height, width, channels), dtype=dtype).transpose(0, 3, 1, 2)
 
 
+def _into(out, values):
+    """``values`` copied into ``out``, or ``values`` itself when there is no ``out``."""
+    if out is None:
+        return values
+    np.copyto(out, values)
+    return out
+
+
 class _Pool2D(Layer):
     """Window geometry shared by max and average pooling; subclasses combine the slices."""
 
@@ -114,19 +122,20 @@ class _Pool2D(Layer):
         return source[:, :, rows, columns]
 
     def _scatter(self, shares, grad_dtype, n):
-        """dL/dx from ``shares(a, b, rows, columns)``, the gradient each pool offset (a, b)
-        receives, asked for in row-major order of the offsets; laid out
-        channels-last when the input was (so the next backward reads it without a copy)."""
+        """dL/dx from ``shares(a, b, rows, columns, out)``, the gradient pool offset (a, b)
+        receives (written into ``out`` unless it is None), asked for in row-major order of
+        the offsets. Laid out channels-last when the input was, so that the backward pass
+        of the layer before reads it without a copy."""
         channels, height, width = self.input_shape
         if self.tiles:
             grad, tiles = self._empty_tiles(n, grad_dtype)
             for a, b, rows, columns in self._offsets():
-                tiles[:, :, :, a, :, b] = shares(a, b, rows, columns)
+                shares(a, b, rows, columns, out=tiles[:, :, :, a, :, b])
             return grad
         grad = _empty_nchw((n, channels, *self.padded_size), grad_dtype, self.channels_last)
         grad[...] = 0
         for a, b, rows, columns in self._offsets():
-            grad[:, :, rows, columns] += shares(a, b, rows, columns)
+            grad[:, :, rows, columns] += shares(a, b, rows, columns, out=None)
         (top, _), (left, _) = self.pads
         return grad[:, :, top : top + height, left : left + width]
 
@@ -172,15 +181,16 @@ class MaxPool2D(_Pool2D):
         # Offsets are visited in row-major order; each takes the gradient of the windows
         # whose maximum it holds and that no earlier offset has claimed. The last offset
         # gets whatever is left: if no earlier element was the maximum, it was.
-        remaining = grad_out.copy(order="K")
+        remaining = np.empty_like(self.largest)  # in the input's memory order
+        np.copyto(remaining, grad_out)
         last = (self.pool_size[0] - 1, self.pool_size[1] - 1)
 
-        def share(a, b, rows, columns):
+        def share(a, b, rows, columns, out):
             if (a, b) == last:
-                return remaining
+                return _into(out, remaining)
             hit = self._slice(self.source, a, b, rows, columns) == self.largest
-            claimed = remaining * hit
-            np.copyto(remaining, 0, where=hit)
+            claimed = np.multiply(remaining, hit, out=out)
+            np.subtract(remaining, claimed, out=remaining)  # exact: claimed is it or 0
             return claimed
 
         return self._scatter(share, grad_out.dtype, self.batch_size)
@@ -202,8 +212,13 @@ class AvgPool2D(_Pool2D):
         """dL/dx = dL/dy / (ph*pw) for every element of its window (summed where they overlap)."""
         if not self.input_grad_needed:
             return None
-        share = grad_out * (1.0 / (self.pool_size[0] * self.pool_size[1]))
-        return self._scatter(lambda *offset: share, grad_out.dtype, self.batch_size)
+        share = _empty_nchw(grad_out.shape, grad_out.dtype, self.channels_last)
+        np.multiply(grad_out, 1.0 / (self.pool_size[0] * self.pool_size[1]), out=share)
+
+        def copy_share(a, b, rows, columns, out):
+            return _into(out, share)
+
+        return self._scatter(copy_share, grad_out.dtype, self.batch_size)
 
 
 class GlobalAvgPool2D(Layer):
