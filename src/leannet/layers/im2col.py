@@ -7,9 +7,10 @@ A convolution is one matrix product once every input window is laid out as a row
 
 ``window_view`` builds that 6-D array as a strided *view* (no copy); ``im2col_rows`` copies
 it once into a matrix. Channels are last so that, for stride 1, each (j, c) run of a
-window is contiguous in memory and the copy moves long runs at a time. With one or few
-channels those runs are short (kw values), so ``im2col_offsets`` builds the transposed
-matrix (kh*kw*C, N*Ho*Wo) instead, one whole strided slice per kernel offset.
+window is contiguous in memory and the copy moves long runs at a time. For an NCHW input
+(the images of a first layer, often one channel) those runs would be short or strided,
+so ``im2col_offsets`` builds the transposed matrix (kh*kw*C, N*Ho*Wo) instead: one strided
+slice per kernel offset, each copied run a whole output row.
 
 ``col2im`` is the adjoint: every column entry is added back to the input pixel it came
 from. Windows overlap, so it loops over the kh*kw kernel offsets and adds one strided
