@@ -131,19 +131,21 @@ def test_matches_reference_for_each_batch_size_reusing_work_arrays():
         for x in (plain, channels_last(plain + 1.0)):
             expected = reference_conv(x, layer.weight.value, layer.bias.value, (1, 1), (1, 1),
                                       layer.pads)
-            np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+            for training in (True, False):  # training reuses work arrays, inference does not
+                y = layer.forward(x, training=training)
+                np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_gradients_for_second_batch_size_match_a_fresh_layer():
     layer = built_conv((2, 5, 5), filters=3, kernel_size=3, padding="same")
     rng = np.random.default_rng(7)
-    layer.forward(rng.standard_normal((6, 2, 5, 5)))
+    layer.forward(rng.standard_normal((6, 2, 5, 5)), training=True)
     x = rng.standard_normal((2, 2, 5, 5))
     grad_out = rng.standard_normal((2, 3, 5, 5))
     fresh = built_conv((2, 5, 5), filters=3, kernel_size=3, padding="same")
     results = []
     for conv in (layer, fresh):
-        conv.forward(x)
+        conv.forward(x, training=True)
         results.append((conv.backward(grad_out), conv.weight.grad.copy(), conv.bias.grad.copy()))
     for a, b in zip(*results, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12)

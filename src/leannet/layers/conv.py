@@ -116,14 +116,17 @@ class Conv2D(Layer):
         pixels, k = n * ho * wo, self.kernel_size[0] * self.kernel_size[1] * channels
         width = k + self.use_bias  # the bias is one more column of W_mat, against a 1
         self.pixel_major = channels > 1 and x.transpose(0, 2, 3, 1).flags.c_contiguous
+        # Training reuses its work arrays step after step; inference (often in big batches)
+        # allocates them afresh, so that an evaluation does not pin its memory for good.
+        store = self._scratch if training else {}
         if self.pixel_major:
-            cols = scratch(self._scratch, "cols", (pixels, width), x.dtype)
-            im2col_rows(self._padded(x, channels_last=True), *geometry, out=cols[:, :k])
+            cols = scratch(store, "cols", (pixels, width), x.dtype)
+            im2col_rows(self._padded(x, True, store), *geometry, out=cols[:, :k])
             cols[:, k:] = 1
             y = cols @ self._weight_rows().T
         else:
-            cols = scratch(self._scratch, "cols", (width, pixels), x.dtype)
-            im2col_offsets(self._padded(x, channels_last=False), *geometry, out=cols[:k])
+            cols = scratch(store, "cols", (width, pixels), x.dtype)
+            im2col_offsets(self._padded(x, False, store), *geometry, out=cols[:k])
             cols[k:] = 1
             y = cols.T @ self._weight_rows().T
         self.cols = cols
@@ -136,8 +139,9 @@ class Conv2D(Layer):
             rows = np.concatenate([rows, self.bias.value[:, None]], axis=1)
         return rows
 
-    def _padded(self, x, channels_last):
-        """x with its zero border, NHWC or NCHW; x itself (or a view) when no copy is needed."""
+    def _padded(self, x, channels_last, store):
+        """x with its zero border, NHWC or NCHW (kept in ``store``); x itself (or a view)
+        when no copy is needed."""
         source = x.transpose(0, 2, 3, 1) if channels_last else x
         (top, bottom), (left, right) = self.pads
         if top == bottom == left == right == 0 and source.flags.c_contiguous:
@@ -150,7 +154,7 @@ class Conv2D(Layer):
             shape, key = (n, channels, *self.padded_size), "padded_nchw"
             interior = (slice(None), slice(None), slice(top, top + height),
                         slice(left, left + width))
-        padded = scratch(self._scratch, key, shape, x.dtype, zeros=True)
+        padded = scratch(store, key, shape, x.dtype, zeros=True)
         padded[interior] = source
         return padded
 
