@@ -117,6 +117,21 @@ def torch_threads():
             "config": torch.__config__.show()}
 
 
+def leannet_revision():
+    """The git commit of the leannet being measured, and the files of src/ changed since."""
+    import leannet
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(leannet.__file__))))
+    try:
+        commit = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=30).stdout.strip()
+        changed = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", "src"],
+                                 capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit or None, "uncommitted_in_src": changed.splitlines()}
+
+
 def environment_variables():
     return {key: value for key, value in sorted(os.environ.items())
             if key.startswith(ENV_PREFIXES) and key != REMOVED_MARKER}
@@ -147,6 +162,7 @@ def collect(threads, environment):
         "lscpu": cpu,
         "platform": platform.platform(),
         "versions": versions(),
+        "leannet_revision": leannet_revision(),
         "threads_requested": threads,
         "blas_pools": blas_pools(),
         "torch": torch_threads(),

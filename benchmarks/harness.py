@@ -11,6 +11,7 @@ import cProfile
 import io
 import os
 import pstats
+import sys
 
 import env_report
 import measure
@@ -76,8 +77,11 @@ def time_repeats(runners, floors, data, settings):
         for item in rotated([*runners, *floors], repeat):
             if item in floors:
                 floor_seconds[item.backend].append(item.time_epoch())
+                progress(f"GEMM floor ({item.backend})", repeat, settings,
+                         floor_seconds[item.backend][-1])
             else:
                 measure_one_repeat(item, records[item.label], data, settings)
+                progress(item.label, repeat, settings, records[item.label]["epoch_seconds"][-1])
     runner_results = {label: summarise_record(record) for label, record in records.items()}
     floor_results = {floor.backend: {
         "epoch_seconds": measure.summary(floor_seconds[floor.backend]),
@@ -87,6 +91,11 @@ def time_repeats(runners, floors, data, settings):
         "batches": len(floor.rows), "last_batch_rows": floor.rows[-1],
     } for floor in floors}
     return runner_results, floor_results, loads
+
+
+def progress(label, repeat, settings, seconds):
+    print(f"  repeat {repeat + 1}/{settings.repeat}: {label} {seconds:.3f} s/epoch",
+          file=sys.stderr, flush=True)
 
 
 def new_record(runner):
@@ -135,6 +144,8 @@ def accuracy_run(runners, settings):
     for epoch in range(settings.accuracy_epochs):
         for runner in rotated(chosen, epoch):
             seconds[runner.label].append(measure.seconds(runner.train, 1))
+        print(f"  accuracy run: epoch {epoch + 1}/{settings.accuracy_epochs} done",
+              file=sys.stderr, flush=True)
     return {runner.label: {"epochs": settings.accuracy_epochs,
                            "test_accuracy": runner.test_accuracy(),
                            "epoch_seconds": measure.summary(seconds[runner.label])}

@@ -128,6 +128,16 @@ def _format_ratio_block(block):
     return ", ".join(f"{key} {_number(value, '{:.2f}x')}" for key, value in block.items())
 
 
+def _revision(revision):
+    if revision is None:
+        return "revision not recorded"
+    if not revision["commit"]:
+        return "not from a git checkout"
+    changed = revision["uncommitted_in_src"]
+    return f"commit {revision['commit'][:10]}" + (
+        f" + {len(changed)} uncommitted file(s) in src/" if changed else "")
+
+
 def format_environment(environment, loads):
     versions = ", ".join(f"{k} {v}" for k, v in environment["versions"].items() if v)
     kernels = environment["numpy_openblas_kernel"]
@@ -135,6 +145,7 @@ def format_environment(environment, loads):
              f"of {environment['logical_cpus']}; threads per framework: "
              f"{environment['threads_requested']}",
              f"versions: {versions}",
+             f"leannet source: {_revision(environment.get('leannet_revision'))}",
              f"numpy's OpenBLAS kernel in this run: {kernels['this_run']}"]
     for key in ("with_original_env", "without_overrides"):
         if key in kernels:
