@@ -8,8 +8,9 @@ the window, and combines them element-wise:
 The backward pass sends each slice its share of ``dL/dy`` back, one offset at a time
 (a loop over the pool offsets, never over samples or pixels). When windows tile the input
 exactly (stride == pool size, no padding, sizes divide) the input is viewed as
-(N, C, H/ph, ph, W/pw, pw) by a reshape instead, and the gradient is written in one
-broadcast product with no accumulation.
+(N, C, H/ph, ph, W/pw, pw) by a reshape instead, and each offset's gradient is written
+straight into its own tile: no zero fill, no accumulation. Arrays stored channels-last
+(the output of a Conv2D) stay channels-last, forward and backward.
 
 Max-pool ties: the whole gradient of a window goes to ONE element, the first maximum in
 row-major order within the window (as PyTorch does), never split among equal elements.
