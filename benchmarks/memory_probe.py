@@ -15,13 +15,17 @@ training and not to the decompression of the data files. Reported, in MiB:
     training_mib     peak_mib - rss_before_mib: the memory training adds on top
     hwm_reset        False when the reset was refused: peak_mib is then the life-long peak
 
+All figures come from /proc/self/status (VmRSS, VmHWM), never from ``ru_maxrss``: a child
+started by fork + exec inherits in ``ru_maxrss`` the RSS its parent had at the fork (the
+benchmark process, with every framework and the data loaded), so it would read the
+parent's size, not its own.
+
 Run by ``run.py``; by hand: ``python benchmarks/memory_probe.py --framework leannet``.
 """
 
 import argparse
 import gc
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +67,7 @@ def probe(framework, case_name, settings, data_dir=None):
     env_report.limit_threads(settings.threads)
     runner.reset(settings.seed)
     gc.collect()
-    load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    load_peak = status_mib("VmHWM")  # not ru_maxrss: see the module docstring
     hwm_reset = reset_peak()
     before = status_mib("VmRSS")
     runner.train(1)
