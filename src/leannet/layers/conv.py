@@ -118,6 +118,7 @@ class Conv2D(Layer):
         self.pixel_major = channels > 1 and x.transpose(0, 2, 3, 1).flags.c_contiguous
         # Training reuses its work arrays step after step; inference (often in big batches)
         # allocates them afresh, so that an evaluation does not pin its memory for good.
+        self.cols = None  # let the last batch's columns go before the new ones are made
         store = self._scratch if training else {}
         if self.pixel_major:
             cols = scratch(store, "cols", (pixels, width), x.dtype)
