@@ -28,6 +28,7 @@ def test_train_writes_the_run(trained_run):
     assert set(rows[0]) >= {"loss", "accuracy"}
 
 
+@pytest.mark.usefixtures("no_plots")
 def test_train_prints_summary_epochs_and_test_accuracy(cli, tmp_path, small_run):
     result = cli("train", *small_run, "--epochs", "2", "--validation-split", "0.1",
                  "--out", tmp_path / "run")
@@ -39,6 +40,7 @@ def test_train_prints_summary_epochs_and_test_accuracy(cli, tmp_path, small_run)
     assert metrics["epochs"] == 2 and 0 < metrics["val_accuracy"] <= 1
 
 
+@pytest.mark.usefixtures("no_plots")
 def test_train_shows_a_progress_bar_per_epoch(cli, tmp_path, small_run):
     result = cli("train", *small_run[:-1], "--epochs", "2", "--out", tmp_path / "run")
     assert result.code == 0, result.err
@@ -122,3 +124,20 @@ def test_python_dash_m_leannet_trains(tmp_path, small_run):
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout
     assert (tmp_path / "run" / "model.leannet").is_file()
+
+
+@pytest.mark.usefixtures("no_plots")
+@pytest.mark.parametrize("preset", ["cnn", "lenet", "lstm"])
+def test_every_preset_trains_evaluates_and_predicts(cli, tmp_path, fake_mnist, preset):
+    """Each preset gets its own input layout: (N, 1, 28, 28) for the convolutional
+    ones, (N, 28, 28) rows as time steps for the LSTM (on 64 tiny fake images)."""
+    run = tmp_path / preset
+    result = cli("train", "--model", preset, "--dataset", "mnist", "--data-dir", fake_mnist,
+                 "--epochs", "1", "--batch-size", "32", "--no-progress", "--out", run)
+    assert result.code == 0, result.err
+    assert f'Model: "{preset}"' in result.out and "on 32 mnist test images" in result.out
+    evaluated = cli("evaluate", run, "--data-dir", fake_mnist)
+    assert evaluated.code == 0 and "on 32 mnist test images" in evaluated.out
+    np.save(tmp_path / "two.npy", np.zeros((2, 28, 28), np.uint8))
+    predicted = cli("predict", run, tmp_path / "two.npy")
+    assert predicted.code == 0 and len(predicted.out.splitlines()) == 2

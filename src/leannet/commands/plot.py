@@ -23,11 +23,11 @@ def register(subparsers):
 def run(args):
     if not os.path.isdir(args.run_dir):
         raise CommandError(f"{args.run_dir}: no such run directory")
-    if not plots.matplotlib_available():
-        raise CommandError(plots.MISSING_MATPLOTLIB)
     history = os.path.join(args.run_dir, runfiles.HISTORY_FILE)
     if not os.path.isfile(history):
         raise CommandError(f"{args.run_dir}: no {runfiles.HISTORY_FILE} (not a training run)")
+    if not plots.matplotlib_available():
+        raise CommandError(plots.MISSING_MATPLOTLIB)
     curves = os.path.join(args.run_dir, runfiles.CURVES_FILE)
     try:
         plots.plot_history(history, path=curves)

@@ -8,11 +8,17 @@ The run directory receives run.json (the settings, written first), checkpoint.le
 confusion.png when matplotlib is installed (see ``runfiles``).
 """
 
+import argparse
 import os
 
-from leannet import presets
+from leannet import checkpoint, presets
 from leannet.commands import runfiles
-from leannet.commands.datasets import choose_dataset, load_splits, prepare_images
+from leannet.commands.datasets import (
+    DATASET_NAMES,
+    choose_dataset,
+    load_splits,
+    prepare_images,
+)
 from leannet.commands.errors import CommandError, UsageError
 from leannet.commands.options import (
     add_dataset_options,
@@ -114,7 +120,8 @@ def resume_settings(args):
                            f"{runfiles.RUN_FILE}), so it cannot be resumed")
     if args.out is not None and os.path.abspath(args.out) != os.path.abspath(directory):
         raise UsageError("--resume continues in its own directory; leave out --out")
-    settings = {key: saved.get(key, default) for key, default in DEFAULTS.items()}
+    checkpoint.resolve_checkpoint(directory)  # FileNotFoundError now, not after loading data
+    settings = _checked_saved_settings(saved, directory)
     for key in KEPT_ON_RESUME:
         given = getattr(args, key)
         if given is not None and _as_saved(given) != settings[key]:
@@ -125,6 +132,35 @@ def resume_settings(args):
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     return settings
+
+
+def _checked_saved_settings(saved, directory):
+    """run.json's settings, checked as the options would be (the file may be edited)."""
+    settings = {key: saved.get(key, default) for key, default in DEFAULTS.items()}
+    if settings["lr"] is None and settings["optimizer"] in DEFAULT_LR:
+        settings["lr"] = DEFAULT_LR[settings["optimizer"]]
+    checks = {"dataset": _one_of(DATASET_NAMES), "model": _one_of(presets.PRESETS),
+              "optimizer": _one_of(OPTIMIZERS), "epochs": positive_int,
+              "batch_size": positive_int, "lr": positive_float, "seed": non_negative_int,
+              "validation_split": fraction}
+    for key, check in checks.items():
+        try:
+            check(str(settings[key]))
+        except argparse.ArgumentTypeError as error:
+            raise CommandError(f"{directory}/{runfiles.RUN_FILE}: {key}: {error}") from None
+    hidden = settings["hidden"]
+    if not isinstance(hidden, list) or not all(isinstance(h, int) and h > 0 for h in hidden):
+        raise CommandError(f"{directory}/{runfiles.RUN_FILE}: hidden must be a list of "
+                           f"positive sizes, got {hidden!r}")
+    return settings
+
+
+def _one_of(choices):
+    def check(text):
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"expected one of {', '.join(choices)}, "
+                                             f"got {text!r}")
+    return check
 
 
 def _as_saved(value):
