@@ -210,7 +210,7 @@ class Sequential:
             logs = self._train_epoch(x, y, batch_size, shuffle, epoch, epochs, verbose,
                                      callback_list)
             if validation_data is not None:
-                scores = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
+                scores = self.evaluate(*validation_data)
                 logs.update({f"val_{key}": value for key, value in scores.items()})
             logs["lr"] = self.optimizer.current_lr
             callback_list.call("on_epoch_end", epoch, logs)
@@ -265,7 +265,7 @@ class Sequential:
         return "every gradient is finite, so the forward pass overflowed"
 
     # ----- inference ------------------------------------------------------------------
-    def predict(self, x, batch_size=1024):
+    def predict(self, x, batch_size=256):
         """Model outputs for x; a classifier's are probabilities (softmax or sigmoid)."""
         x = self._check_data(x)
         outputs = self._forward_in_batches(x, batch_size)
@@ -277,7 +277,7 @@ class Sequential:
             outputs = sigmoid(outputs)
         return outputs
 
-    def evaluate(self, x, y, batch_size=1024):
+    def evaluate(self, x, y, batch_size=256):
         """{"loss": ..., and each compiled metric} over the whole of (x, y)."""
         self._require_compiled("evaluate")
         x, y = self._check_data(x, y)
