@@ -96,3 +96,13 @@ def test_without_matplotlib_the_plots_are_skipped_with_one_note(cli, tmp_path, s
     names = {path.name for path in (tmp_path / "run").iterdir()}
     assert not names & {"curves.png", "confusion.png"}
     assert "model.leannet" in names
+
+
+def test_a_data_dir_without_mnist_falls_back_without_downloading(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "download", lambda *a, **k: pytest.fail("not asked to download"))
+    (tmp_path / "empty").mkdir()
+    result = cli("train", *QUICK, "--data-dir", tmp_path / "empty", "--out", tmp_path / "run")
+    assert result.code == 0, result.err
+    assert result.error_lines[0] == (f"leannet: full MNIST is not in {tmp_path / 'empty'}, so "
+                                     "this uses the bundled small set (mnist-small: 10,000 "
+                                     "training + 2,000 test images)")

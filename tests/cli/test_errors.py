@@ -208,3 +208,10 @@ def test_run_json_that_is_damaged(cli, tmp_path):
                           "cannot read run settings")
     (tmp_path / "run" / "run.json").write_text(json.dumps([1, 2]))
     assert_one_line_error(cli("train", "--resume", tmp_path / "run"), 1, "not a JSON object")
+
+
+def test_validation_split_that_leaves_nothing(cli, fake_mnist, tmp_path):
+    result = cli("train", "--dataset", "mnist", "--data-dir", fake_mnist, "--hidden", "4",
+                 "--validation-split", "0.999", "--out", tmp_path / "run")
+    assert_one_line_error(result, 1, "--validation-split 0.999 leaves no training or no "
+                                     "validation images out of 64")

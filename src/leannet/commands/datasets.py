@@ -12,6 +12,7 @@ from leannet.commands.errors import CommandError, one_line
 
 DATASET_NAMES = tuple(data.DATASETS)
 FALLBACK = "mnist-small"
+DOWNLOAD_TIMEOUT = 10.0  # seconds per connection when trying a download nobody asked for
 CLASS_NAMES = {
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                       "Shirt", "Sneaker", "Bag", "Ankle boot"),
@@ -29,17 +30,16 @@ def choose_dataset(name, data_dir, progress=True):
         return name
     if data.dataset_is_available("mnist", data_dir):
         return "mnist"
-    if data_dir is None:
+    if data_dir is not None:
+        why = f"full MNIST is not in {data_dir}"
+    else:
         try:
-            data.download("mnist", progress=progress)
+            data.download("mnist", progress=progress, timeout=DOWNLOAD_TIMEOUT)
             return "mnist"
         except data.DownloadError:
-            pass
-        where = "found locally"
-    else:
-        where = f"in {data_dir}"
-    note(f"offline: full MNIST is not {where} and could not be downloaded, so this uses the "
-         f"bundled small set ({FALLBACK}: 10,000 training + 2,000 test images)")
+            why = "offline: full MNIST is not found locally and could not be downloaded"
+    note(f"{why}, so this uses the bundled small set ({FALLBACK}: 10,000 training + 2,000 "
+         "test images)")
     return FALLBACK
 
 

@@ -80,6 +80,7 @@ class EpochLine(Callback):
 def fit(model, settings, x_train, y_train, out, progress, resume=False):
     """Train to ``settings["epochs"]`` with a checkpoint per epoch; returns the seconds."""
     epochs = settings["epochs"]
+    _check_split(len(x_train), settings["validation_split"])
     if resume:
         done = _checkpoint_epochs(out)
         print(f"resuming {out} after epoch {done} of {epochs}" if done < epochs else
@@ -95,6 +96,13 @@ def fit(model, settings, x_train, y_train, out, progress, resume=False):
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; continue with `leannet train --resume {out}`") from None
     return time.perf_counter() - start
+
+
+def _check_split(num_samples, validation_split):
+    kept = int(round(num_samples * (1.0 - validation_split)))
+    if validation_split and not 0 < kept < num_samples:
+        raise CommandError(f"--validation-split {validation_split} leaves no training or no "
+                           f"validation images out of {num_samples}")
 
 
 def _checkpoint_epochs(out):
