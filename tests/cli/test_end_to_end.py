@@ -141,3 +141,18 @@ def test_every_preset_trains_evaluates_and_predicts(cli, tmp_path, fake_mnist, p
     np.save(tmp_path / "two.npy", np.zeros((2, 28, 28), np.uint8))
     predicted = cli("predict", run, tmp_path / "two.npy")
     assert predicted.code == 0 and len(predicted.out.splitlines()) == 2
+
+
+@pytest.mark.usefixtures("no_plots")
+def test_fashion_mnist_predictions_are_named(cli, tmp_path, fake_mnist):
+    run = tmp_path / "fashion"
+    result = cli("train", "--dataset", "fashion-mnist", "--data-dir", fake_mnist, "--hidden",
+                 "8", "--epochs", "1", "--no-progress", "--out", run)
+    assert result.code == 0, result.err
+    assert "on 32 fashion-mnist test images" in result.out
+    np.save(tmp_path / "one.npy", np.zeros((28, 28), np.uint8))
+    line = cli("predict", run, tmp_path / "one.npy").out.strip()
+    names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+             "Sneaker", "Bag", "Ankle boot")
+    label = int(line.split(": ")[1].split()[0])
+    assert line.split(": ")[1].startswith(f"{label} ({names[label]}) (p=")

@@ -8,12 +8,12 @@
 from leannet import data
 from leannet.commands.datasets import DATASET_NAMES, FALLBACK, load_splits
 from leannet.commands.errors import CommandError, UsageError, one_line
-from leannet.commands.options import add_dataset_options
+from leannet.commands.options import add_dataset_options, description
 
 
 def register(subparsers):
     parser = subparsers.add_parser("data", help="download or verify a dataset",
-                                   description=__doc__.split("\n\n")[0])
+                                   description=description(__doc__))
     parser.add_argument("action", choices=("download", "verify"))
     parser.add_argument("name", nargs="?", choices=DATASET_NAMES, metavar="NAME",
                         help=f"the dataset ({', '.join(DATASET_NAMES)}; default mnist)")

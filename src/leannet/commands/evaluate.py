@@ -6,13 +6,13 @@ directory of ``leannet train`` (its run.json says which), else as for ``leannet 
 
 from leannet.commands.datasets import choose_dataset, load_splits
 from leannet.commands.modelfile import check_classifier, open_model, score
-from leannet.commands.options import add_dataset_options
+from leannet.commands.options import add_dataset_options, description
 from leannet.commands.runfiles import run_dataset
 
 
 def register(subparsers):
     parser = subparsers.add_parser("evaluate", help="test loss and accuracy of a model",
-                                   description=__doc__.split("\n\n")[0])
+                                   description=description(__doc__))
     parser.add_argument("model", metavar="MODEL", help="a .leannet file or a run directory")
     add_dataset_options(parser, "default: the model's training dataset when known")
     parser.set_defaults(run=run)

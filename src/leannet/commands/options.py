@@ -67,3 +67,11 @@ def add_dataset_options(parser, default_help):
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="the directory holding the dataset's IDX files (else "
                              "LEANNET_DATA, then the cache ~/.cache/leannet)")
+
+
+def description(docstring):
+    """A command's help text from its module docstring: the first paragraph, without the
+    leading "``leannet ...``:" and the reST quotes."""
+    first = docstring.strip().split("\n\n")[0]
+    text = first.split("``: ", 1)[-1].replace("``", "")
+    return text[:1].upper() + text[1:]

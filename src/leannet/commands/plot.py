@@ -9,12 +9,12 @@ from leannet.commands import runfiles
 from leannet.commands.datasets import choose_dataset, load_splits
 from leannet.commands.errors import CommandError
 from leannet.commands.modelfile import check_classifier, open_model, score
-from leannet.commands.options import add_dataset_options
+from leannet.commands.options import add_dataset_options, description
 
 
 def register(subparsers):
     parser = subparsers.add_parser("plot", help="redraw a run's curves and confusion matrix",
-                                   description=__doc__.split("\n\n")[0])
+                                   description=description(__doc__))
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a directory made by leannet train")
     add_dataset_options(parser, "default: the run's dataset")
     parser.set_defaults(run=run)

@@ -10,12 +10,13 @@ from leannet import image
 from leannet.commands.datasets import class_name
 from leannet.commands.errors import CommandError, one_line
 from leannet.commands.modelfile import check_classifier, open_model, predict_classes
+from leannet.commands.options import description
 from leannet.commands.runfiles import run_dataset
 
 
 def register(subparsers):
     parser = subparsers.add_parser("predict", help="classify PNG images or .npy arrays",
-                                   description=__doc__.split("\n\n")[0])
+                                   description=description(__doc__))
     parser.add_argument("model", metavar="MODEL", help="a .leannet file or a run directory")
     parser.add_argument("files", metavar="FILE", nargs="+", help="a .png or .npy file")
     parser.add_argument("--invert", action="store_true",

@@ -2,11 +2,12 @@
 
 from leannet import serialization
 from leannet.commands.modelfile import open_model
+from leannet.commands.options import description
 
 
 def register(subparsers):
     parser = subparsers.add_parser("summary", help="layers and parameters of a model file",
-                                   description=__doc__)
+                                   description=description(__doc__))
     parser.add_argument("model", metavar="MODEL", help="a .leannet file or a run directory")
     parser.set_defaults(run=run)
 

@@ -15,6 +15,7 @@ from leannet.commands import runfiles
 from leannet.commands.datasets import choose_dataset, load_splits, prepare_images
 from leannet.commands.options import (
     add_dataset_options,
+    description,
     fraction,
     hidden_sizes,
     non_negative_int,
@@ -28,7 +29,7 @@ from leannet.optim.optimizers import OPTIMIZERS
 
 def register(subparsers):
     parser = subparsers.add_parser("train", help="train a model and save the run",
-                                   description=__doc__.split("\n\n")[0])
+                                   description=description(__doc__))
     add_dataset_options(parser, "default: full MNIST when it is on this machine or can be "
                         "downloaded, else the bundled mnist-small")
     parser.add_argument("--model", choices=presets.PRESETS, help="the preset (default mlp)")
