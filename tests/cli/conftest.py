@@ -4,14 +4,13 @@ process, and one small trained run shared by the tests that only read it."""
 
 import dataclasses
 import os
-import socket
 
 import numpy as np
 import pytest
 
 from leannet.cli import main
 from leannet.data import write_idx
-from leannet.data.download import BASE_NAMES, SOURCES
+from leannet.data.download import BASE_NAMES
 
 # The full MNIST directory, when CI points LEANNET_DATA at it; read before the autouse
 # fixture below hides the variable from every test.
@@ -19,23 +18,10 @@ REAL_MNIST_DIR = os.environ.get("LEANNET_DATA") or None
 SMALL_RUN = ["--dataset", "mnist-small", "--hidden", "16", "--epochs", "1", "--no-progress"]
 
 
-def closed_port_url():
-    """A URL on 127.0.0.1 where nothing listens: connecting is refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
 @pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch, tmp_path):
-    monkeypatch.delenv("LEANNET_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+def isolated_environment(monkeypatch, tmp_path, offline_environment):
+    """Every test runs offline, away from the developer's data (see tests/conftest.py)."""
     monkeypatch.chdir(tmp_path)
-    dead = (closed_port_url(),)
-    for name, source in list(SOURCES.items()):
-        monkeypatch.setitem(SOURCES, name, dataclasses.replace(source, mirrors=dead))
 
 
 def write_fake_mnist(directory, num_train=64, num_test=32):

@@ -2,19 +2,17 @@
 local HTTP server. No test here reaches the internet: the default mirrors are replaced by
 a closed port on 127.0.0.1 for every test."""
 
-import dataclasses
 import functools
 import gzip
 import hashlib
 import http.server
 import os
-import socket
 import threading
 
 import numpy as np
 import pytest
 
-from leannet.data.download import BASE_NAMES, SOURCES, Checksum
+from leannet.data.download import BASE_NAMES, Checksum
 from leannet.data.idx import write_idx
 
 # The real MNIST directory, when CI (or a developer) points LEANNET_DATA at it; read
@@ -22,23 +20,10 @@ from leannet.data.idx import write_idx
 REAL_MNIST_DIR = os.environ.get("LEANNET_DATA") or None
 
 
-def closed_port_url():
-    """A URL on 127.0.0.1 where nothing listens: connecting is refused at once."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
 @pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch, tmp_path):
-    """No LEANNET_DATA, a fresh cache and home under tmp_path, unreachable mirrors."""
-    monkeypatch.delenv("LEANNET_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    dead = (closed_port_url(),)
-    for name, source in list(SOURCES.items()):
-        monkeypatch.setitem(SOURCES, name, dataclasses.replace(source, mirrors=dead))
+def isolated_environment(offline_environment):
+    """Every test runs offline, away from the developer's data (see tests/conftest.py)."""
+
 
 
 def make_fake_arrays(num_train, num_test, seed=0):
