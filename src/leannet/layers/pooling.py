@@ -8,9 +8,14 @@ the window, and combines them element-wise:
 The backward pass sends each slice its share of ``dL/dy`` back, one offset at a time
 (a loop over the pool offsets, never over samples or pixels). When windows tile the input
 exactly (stride == pool size, no padding, sizes divide) the input is viewed as
-(N, C, H/ph, ph, W/pw, pw) by a reshape instead, and each offset's gradient is written
-straight into its own tile: no zero fill, no accumulation. Arrays stored channels-last
+(N, C, H/ph, ph, W/pw, pw) by a reshape instead, and the offsets' gradients are written
+straight into their own tiles: no zero fill, no accumulation. Arrays stored channels-last
 (the output of a Conv2D) stay channels-last, forward and backward.
+
+Max pooling first copies the ph*pw slices into one block, each slice contiguous, and
+keeps it for the backward pass, whose compare/multiply/subtract per offset then read
+contiguous memory instead of short strided runs (C values at a time in a channels-last
+array): 2-3x faster backward for the price of one copy of the input.
 
 Max-pool ties: the whole gradient of a window goes to ONE element, the first maximum in
 row-major order within the window (as PyTorch does), never split among equal elements.
@@ -27,6 +32,7 @@ from leannet.layers.im2col import (
     offset_slice,
     output_length,
     resolve_padding,
+    scratch,
 )
 
 
@@ -36,14 +42,6 @@ def _empty_nchw(shape, dtype, channels_last):
         return np.empty(shape, dtype=dtype)
     n, channels, height, width = shape
     return np.empty((n, height, width, channels), dtype=dtype).transpose(0, 3, 1, 2)
-
-
-def _into(out, values):
-    """``values`` copied into ``out``, or ``values`` itself when there is no ``out``."""
-    if out is None:
-        return values
-    np.copyto(out, values)
-    return out
 
 
 class _Pool2D(Layer):
@@ -57,6 +55,7 @@ class _Pool2D(Layer):
         self.pool_size = as_pair(pool_size, "pool_size", owner)
         self.stride = self.pool_size if stride is None else as_pair(stride, "stride", owner)
         self.padding = check_padding_spec(padding, owner, allow_same=False)
+        self._scratch = {}
 
     def _build(self, input_shape):
         kind = type(self).__name__
@@ -122,21 +121,39 @@ class _Pool2D(Layer):
             return source[:, :, :, a, :, b]
         return source[:, :, rows, columns]
 
-    def _scatter(self, shares, grad_dtype, n):
-        """dL/dx from ``shares(a, b, rows, columns, out)``, the gradient pool offset (a, b)
-        receives (written into ``out`` unless it is None), asked for in row-major order of
-        the offsets. Laid out channels-last when the input was, so that the backward pass
-        of the layer before reads it without a copy."""
+    def _gather(self, source, dtype, store):
+        """Each pool offset's slice of ``source`` copied into one (ph*pw, N, C, Ho, Wo) block,
+        offsets in row-major order: later passes over a slice read contiguous memory."""
+        slices = self._offset_block(self.batch_size, dtype, store, "slices")
+        for k, (a, b, rows, columns) in enumerate(self._offsets()):
+            np.copyto(slices[k], self._slice(source, a, b, rows, columns))
+        return slices
+
+    def _offset_block(self, n, dtype, store, key):
+        """An uninitialised (ph*pw, N, C, Ho, Wo) array kept in ``store``; each offset's
+        (N, C, Ho, Wo) slice is contiguous, channels-last when the input is."""
+        count = self.pool_size[0] * self.pool_size[1]
+        channels, (ho, wo) = self.input_shape[0], self.out_size
+        if self.channels_last:
+            block = scratch(store, key, (count, n, ho, wo, channels), dtype)
+            return block.transpose(0, 1, 4, 2, 3)
+        return scratch(store, key, (count, n, channels, ho, wo), dtype)
+
+    def _scatter(self, grad_slices):
+        """dL/dx from ``grad_slices`` (ph*pw, N, C, Ho, Wo), the gradient each pool offset's
+        slice receives, offsets in row-major order. Laid out channels-last when the input
+        was, so that the backward pass of the layer before reads it without a copy."""
+        n, grad_dtype = grad_slices.shape[1], grad_slices.dtype
         channels, height, width = self.input_shape
         if self.tiles:
             grad, tiles = self._empty_tiles(n, grad_dtype)
-            for a, b, rows, columns in self._offsets():
-                shares(a, b, rows, columns, out=tiles[:, :, :, a, :, b])
+            by_offset = tiles.transpose(3, 5, 0, 1, 2, 4)  # (ph, pw, N, C, Ho, Wo)
+            np.copyto(by_offset, grad_slices.reshape(by_offset.shape))  # one pass, no zeros
             return grad
         grad = _empty_nchw((n, channels, *self.padded_size), grad_dtype, self.channels_last)
         grad[...] = 0
-        for a, b, rows, columns in self._offsets():
-            grad[:, :, rows, columns] += shares(a, b, rows, columns, out=None)
+        for k, (_, _, rows, columns) in enumerate(self._offsets()):
+            grad[:, :, rows, columns] += grad_slices[k]
         (top, _), (left, _) = self.pads
         return grad[:, :, top : top + height, left : left + width]
 
@@ -164,14 +181,13 @@ class MaxPool2D(_Pool2D):
     pad_value = -np.inf
 
     def forward(self, x, training=False):
-        self.source = self._windows_source(x)
-        largest = None
-        for a, b, rows, columns in self._offsets():
-            values = self._slice(self.source, a, b, rows, columns)
-            if largest is None:
-                largest = values.copy(order="K")
-            else:
-                np.maximum(largest, values, out=largest)
+        # Training keeps the slices in a work array reused step after step; inference
+        # allocates them afresh (see Conv2D).
+        store = self._scratch if training else {}
+        self.slices = None  # let the last batch's slices go before the new ones are made
+        self.slices = self._gather(self._windows_source(x), x.dtype, store)
+        largest = _empty_nchw((self.batch_size, *self.output_shape), x.dtype, self.channels_last)
+        np.maximum.reduce(self.slices, axis=0, out=largest)
         self.largest = largest
         return largest
 
@@ -184,17 +200,13 @@ class MaxPool2D(_Pool2D):
         # gets whatever is left: if no earlier element was the maximum, it was.
         remaining = np.empty_like(self.largest)  # in the input's memory order
         np.copyto(remaining, grad_out)
-        last = (self.pool_size[0] - 1, self.pool_size[1] - 1)
-
-        def share(a, b, rows, columns, out):
-            if (a, b) == last:
-                return _into(out, remaining)
-            hit = self._slice(self.source, a, b, rows, columns) == self.largest
-            claimed = np.multiply(remaining, hit, out=out)
-            np.subtract(remaining, claimed, out=remaining)  # exact: claimed is it or 0
-            return claimed
-
-        return self._scatter(share, grad_out.dtype, self.batch_size)
+        claimed = self._offset_block(self.batch_size, grad_out.dtype, self._scratch, "claimed")
+        for k in range(len(claimed) - 1):
+            hit = np.equal(self.slices[k], self.largest)
+            np.multiply(remaining, hit, out=claimed[k])
+            np.subtract(remaining, claimed[k], out=remaining)  # exact: claimed is it or 0
+        np.copyto(claimed[-1], remaining)
+        return self._scatter(claimed)
 
 
 class AvgPool2D(_Pool2D):
@@ -213,13 +225,10 @@ class AvgPool2D(_Pool2D):
         """dL/dx = dL/dy / (ph*pw) for every element of its window (summed where they overlap)."""
         if not self.input_grad_needed:
             return None
+        count = self.pool_size[0] * self.pool_size[1]
         share = _empty_nchw(grad_out.shape, grad_out.dtype, self.channels_last)
-        np.multiply(grad_out, 1.0 / (self.pool_size[0] * self.pool_size[1]), out=share)
-
-        def copy_share(a, b, rows, columns, out):
-            return _into(out, share)
-
-        return self._scatter(copy_share, grad_out.dtype, self.batch_size)
+        np.multiply(grad_out, 1.0 / count, out=share)
+        return self._scatter(np.broadcast_to(share, (count, *share.shape)))
 
 
 class GlobalAvgPool2D(Layer):
