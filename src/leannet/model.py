@@ -270,8 +270,9 @@ class Sequential:
         x = self._check_data(x)
         outputs = self._forward_in_batches(x, batch_size)
         name = getattr(self.loss, "name", None)
-        if name == "cross_entropy":
-            outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+        if name == "cross_entropy":  # softmax, in place on the fresh outputs
+            outputs -= outputs.max(axis=1, keepdims=True)
+            np.exp(outputs, out=outputs)
             outputs /= outputs.sum(axis=1, keepdims=True)
         elif name == "binary_cross_entropy":
             outputs = sigmoid(outputs)
