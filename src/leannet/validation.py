@@ -37,6 +37,14 @@ def _all_finite(x):
     return bool(np.isfinite(x).all())
 
 
+def _non_finite_message(array, argument):
+    """Only built on failure: how many values are bad, and where the first one is."""
+    bad = ~np.isfinite(array)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    return (f"{argument}: expected finite numbers, got {int(bad.sum())} NaN or infinite "
+            f"value(s), the first at index {first}")
+
+
 def check_targets(model, y, n, argument="y"):
     """``y`` must have one row per sample; class labels must fit the output layer."""
     y = np.asarray(y)
