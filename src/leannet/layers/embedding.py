@@ -6,6 +6,9 @@ Input ``(N, T)`` of token ids (any shape after the batch axis works; the sequenc
 may vary between batches); output ``(N, T, dim)`` in the layer's dtype. Ids may come as
 an integer array or as floats holding whole numbers (a model that converts its inputs to
 float32); anything else, or an id outside ``[0, vocab_size)``, is a ValueError.
+The table starts from ``init`` (default ``"glorot"``: U(-a, a), a = sqrt(6 / (vocab + dim))).
+Constructor names follow the task's ``Embedding(vocab_size, dim)``; Keras calls them
+``input_dim`` and ``output_dim``.
 """
 
 import numpy as np
