@@ -17,13 +17,16 @@
 
 3. Print the test accuracy on the digits 5-9 of the test set: mean ± std and min-max.
 
-What it shows (full MNIST, 10 seeds: scratch 90.9%, frozen 88.5%, fine-tuned 91.5%, random,
-frozen 82.1%): the pre-trained features are far better than random ones, yet on MNIST an MLP
-that learns its own features from 250 images does as well - fine-tuning only ties it (within
-the spread over seeds), and the frozen features lose to it. Features learned to tell 0-4
-apart are not the best ones for telling 5-9 apart.
+What it shows. With ``--model mlp`` (full MNIST, 10 seeds: scratch 90.9%, frozen 88.5%,
+fine-tuned 91.5%, random, frozen 82.1%) the pre-trained features are far better than random
+ones, yet an MLP that learns its own features from 250 images does as well: whole-image
+features learned to tell 0-4 apart are not the best ones for telling 5-9 apart. With
+``--model cnn`` the frozen part is the two convolutions (full MNIST, 2 pre-training epochs,
+3 seeds: scratch 93.7 ± 0.8%, frozen 94.6 ± 0.9%, fine-tuned 93.4 ± 1.1%, random, frozen
+93.5 ± 0.4%): frozen pre-trained convolutions are ahead, but within the spread - and even
+random 5x5 filters, frozen, make good features. On the bundled small set neither wins.
 
-    python examples/transfer_learning.py                       # full MNIST if on this machine
+    python examples/transfer_learning.py --model cnn           # full MNIST if on this machine
     python examples/transfer_learning.py --dataset mnist-small --seeds 3
 """
 
@@ -36,7 +39,9 @@ import leannet as ln
 from leannet.data import dataset_is_available, flatten, load_dataset, to_float
 
 FIRST_TASK, SECOND_TASK = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
-BODY = ("hidden_1", "relu_1", "hidden_2", "relu_2")  # the layers that carry over
+# The layers that are frozen in the "frozen" variants (every layer but the head carries over)
+BODY = {"mlp": ("hidden_1", "relu_1", "hidden_2", "relu_2"),
+        "cnn": ("conv_1", "relu_1", "pool_1", "conv_2", "relu_2", "pool_2")}
 PRETRAINED_HEAD, NEW_HEAD = "head_0_4", "head_5_9"
 VARIANTS = ("scratch", "frozen", "fine-tuned", "random, frozen")
 LR = 1e-3  # pre-training and training from scratch
@@ -47,11 +52,13 @@ MODEL_FILE = "pretrained_0_4.leannet"
 
 
 # ----- data -----------------------------------------------------------------------------
-def load_tasks(dataset):
-    """Train and test (x, y) of both tasks: the digits 0-4 and the digits 5-9, images
-    flattened to (N, 784) floats in [0, 1], labels remapped to 0-4."""
+def load_tasks(dataset, model="mlp"):
+    """Train and test (x, y) of both tasks: the digits 0-4 and the digits 5-9, images as
+    floats in [0, 1] - flattened to (N, 784) for the MLP, (N, 1, 28, 28) for the CNN -
+    labels remapped to 0-4."""
     (x_train, y_train), (x_test, y_test) = load_dataset(dataset)
-    x_train, x_test = to_float(flatten(x_train)), to_float(flatten(x_test))
+    shape = flatten if model == "mlp" else (lambda images: images[:, None])
+    x_train, x_test = to_float(shape(x_train)), to_float(shape(x_test))
     tasks = {}
     for name, digits in (("first", FIRST_TASK), ("second", SECOND_TASK)):
         train, test = np.isin(y_train, digits), np.isin(y_test, digits)
@@ -70,21 +77,31 @@ def few_labels(x, y, per_class, seed):
 
 
 # ----- the model ------------------------------------------------------------------------
-def build_mlp(head, seed, lr=LR):
-    """784 -> 256 -> 128 -> 5 logits. The body's layer names are fixed, so its weights find
+def build_model(kind, head, seed, lr=LR):
+    """mlp: 784 -> 256 -> 128 -> 5 logits; cnn: two 5x5 convolutions (8 and 16 filters, each
+    with ReLU and 2x2 max pooling) -> 64 -> 5 logits. Layer names are fixed, so weights find
     their layers by name in another model; ``head`` names the last layer."""
     layers = ln.layers
-    model = ln.Sequential([layers.Dense(256, name="hidden_1"), layers.ReLU(name="relu_1"),
-                           layers.Dense(128, name="hidden_2"), layers.ReLU(name="relu_2"),
-                           layers.Dense(len(SECOND_TASK), name=head)],
-                          input_shape=(784,), seed=seed)
+    if kind == "mlp":
+        input_shape = (784,)
+        stack = [layers.Dense(256, name="hidden_1"), layers.ReLU(name="relu_1"),
+                 layers.Dense(128, name="hidden_2"), layers.ReLU(name="relu_2")]
+    else:
+        stack, input_shape = [
+            layers.Conv2D(8, 5, padding="same", name="conv_1"), layers.ReLU(name="relu_1"),
+            layers.MaxPool2D(2, name="pool_1"),
+            layers.Conv2D(16, 5, padding="same", name="conv_2"), layers.ReLU(name="relu_2"),
+            layers.MaxPool2D(2, name="pool_2"), layers.Flatten(name="flatten"),
+            layers.Dense(64, name="hidden"), layers.ReLU(name="relu_3")], (1, 28, 28)
+    model = ln.Sequential([*stack, layers.Dense(len(SECOND_TASK), name=head)],
+                          input_shape=input_shape, seed=seed)
     model.compile(loss="cross_entropy", optimizer=ln.optim.Adam(lr=lr), metrics=["accuracy"])
     return model
 
 
-def pretrain(tasks, epochs, out_dir, seed=0, verbose=True):
+def pretrain(kind, tasks, epochs, out_dir, seed=0, verbose=True):
     """Train on every image of the digits 0-4; save the model; return (path, test accuracy)."""
-    model = build_mlp(PRETRAINED_HEAD, seed)
+    model = build_model(kind, PRETRAINED_HEAD, seed)
     model.fit(*tasks["first"]["train"], epochs=epochs, batch_size=128, verbose=int(verbose))
     accuracy = model.evaluate(*tasks["first"]["test"])["accuracy"]
     os.makedirs(out_dir, exist_ok=True)
@@ -93,29 +110,29 @@ def pretrain(tasks, epochs, out_dir, seed=0, verbose=True):
     return path, accuracy
 
 
-def from_pretrained(path, seed, lr):
+def from_pretrained(kind, path, seed, lr):
     """A model with a new head whose body comes from ``path``; returns (model, report).
     The head ``head_5_9`` is not in the file: ``skip_mismatch`` keeps its random weights
     and the report says so (and lists the file's old head as unused)."""
-    model = build_mlp(NEW_HEAD, seed, lr=lr)
+    model = build_model(kind, NEW_HEAD, seed, lr=lr)
     report = model.load_weights(path, skip_mismatch=True)
     return model, report
 
 
 # ----- the ways to learn 5-9 ------------------------------------------------------------
-def make_variant(variant, path, seed):
+def make_variant(kind, variant, path, seed):
     """The untrained model of one variant, and the load report (None: nothing loaded)."""
     if variant == "scratch":
-        return build_mlp(NEW_HEAD, seed), None
+        return build_model(kind, NEW_HEAD, seed), None
     if variant == "frozen":
-        model, report = from_pretrained(path, seed, lr=HEAD_LR)
-        model.freeze(BODY)
+        model, report = from_pretrained(kind, path, seed, lr=HEAD_LR)
+        model.freeze(BODY[kind])
         return model, report
     if variant == "fine-tuned":
-        return from_pretrained(path, seed, lr=FINE_TUNE_LR)
+        return from_pretrained(kind, path, seed, lr=FINE_TUNE_LR)
     if variant == "random, frozen":
-        model = build_mlp(NEW_HEAD, seed, lr=HEAD_LR)
-        model.freeze(BODY)
+        model = build_model(kind, NEW_HEAD, seed, lr=HEAD_LR)
+        model.freeze(BODY[kind])
         return model, None
     raise ValueError(f"unknown variant {variant!r}; known: {VARIANTS}")
 
@@ -136,7 +153,7 @@ def format_table(summary, n_seeds):
 
 
 # ----- putting it together --------------------------------------------------------------
-def learn_second_task(tasks, path, seeds, epochs, per_class, say):
+def learn_second_task(kind, tasks, path, seeds, epochs, per_class, say):
     """Every variant over every seed -> (accuracies, trained models, load report)."""
     accuracies = {variant: [] for variant in VARIANTS}
     models = {variant: [] for variant in VARIANTS}
@@ -144,7 +161,7 @@ def learn_second_task(tasks, path, seeds, epochs, per_class, say):
     for seed in range(seeds):
         data = few_labels(*tasks["second"]["train"], per_class, seed)
         for variant in VARIANTS:
-            model, variant_report = make_variant(variant, path, seed)
+            model, variant_report = make_variant(kind, variant, path, seed)
             if report is None and variant_report is not None:
                 report = variant_report
                 say(f"load_weights report:\n{report}\n")
@@ -156,15 +173,16 @@ def learn_second_task(tasks, path, seeds, epochs, per_class, say):
 
 
 def run(dataset=None, seeds=3, pretrain_epochs=5, epochs=40, out="runs/transfer_learning",
-        per_class=PER_CLASS, verbose=True):
+        per_class=PER_CLASS, verbose=True, model="mlp"):
     """The whole experiment; returns a dict of results (accuracies, models, load report)."""
     dataset = dataset or ("mnist" if dataset_is_available("mnist") else "mnist-small")
     say = print if verbose else (lambda *args: None)
-    tasks = load_tasks(dataset)
+    tasks = load_tasks(dataset, model)
     say(f"{dataset}: pre-training on digits 0-4 ({len(tasks['first']['train'][0]):,} images)")
-    path, pretrain_accuracy = pretrain(tasks, pretrain_epochs, out, verbose=verbose)
+    path, pretrain_accuracy = pretrain(model, tasks, pretrain_epochs, out, verbose=verbose)
     say(f"saved {path}; test accuracy on 0-4: {pretrain_accuracy:.2%}\n")
-    accuracies, models, report = learn_second_task(tasks, path, seeds, epochs, per_class, say)
+    accuracies, models, report = learn_second_task(model, tasks, path, seeds, epochs,
+                                                   per_class, say)
     summary = {variant: summarize(values) for variant, values in accuracies.items()}
     say(f"digits 5-9 from {per_class} labelled images per class, {epochs} epochs;"
         f" tested on {len(tasks['second']['test'][0]):,} images")
@@ -178,6 +196,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=["mnist", "mnist-small"], default=None,
                         help="default: full MNIST if it is on this machine, else mnist-small")
+    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
+                        help="mlp: a 784-256-128 body; cnn: two convolutions, then 64 units")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--pretrain-epochs", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=40, help="epochs on the few images")
@@ -187,7 +207,7 @@ def main(argv=None):
                         help="directory for the pre-trained model file")
     args = parser.parse_args(argv)
     return run(dataset=args.dataset, seeds=args.seeds, pretrain_epochs=args.pretrain_epochs,
-               epochs=args.epochs, out=args.out, per_class=args.per_class)
+               epochs=args.epochs, out=args.out, per_class=args.per_class, model=args.model)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def test_frozen_body_is_unchanged_and_its_head_learned(run, example):
     for seed in run["seeds"]:
         for name, value in weights(run, "frozen", seed, BODY_WEIGHTS).items():
             np.testing.assert_array_equal(value, run["pretrained"][name], err_msg=name)
-        untrained = example["build_mlp"](example["NEW_HEAD"], seed).state_dict()
+        untrained = example["build_model"]("mlp", example["NEW_HEAD"], seed).state_dict()
         for name, value in weights(run, "frozen", seed, HEAD_WEIGHTS).items():
             assert value.shape == untrained[name].shape
             assert not np.allclose(value, untrained[name]), name
