@@ -83,7 +83,7 @@ class GRU(Recurrent):
             if t > 0 or self.has_initial_state:
                 np.matmul(self.recurrent_kernel.value, grad_recurrent, out=work)
                 grad_hidden += work
-        self._parameter_gradients(grad_input_side, grad_recurrent_side, self.hidden)
+        self._parameter_gradients(grad_input_side, grad_recurrent_side)
         self.grad_initial_state = grad_hidden.T.copy() if self.has_initial_state else None
         return self._input_gradient(grad_input_side)
 
@@ -111,7 +111,7 @@ class GRU(Recurrent):
         grad_recurrent[:2 * units] = grad_input[:2 * units]
         np.multiply(grad_n, r, out=grad_recurrent[2 * units:])
 
-    def _bias_gradient(self, grad_input_bias, flat_grad_recurrent):
+    def _bias_gradient(self, grad_input_bias, grad_pre_recurrent):
         """dL/dinput_bias comes from the caller; dL/drecurrent_bias = sum of dL/d(h part)."""
         self.bias.grad[0] = grad_input_bias
-        np.sum(flat_grad_recurrent, axis=1, out=self.bias.grad[1])
+        np.sum(grad_pre_recurrent, axis=(1, 2), out=self.bias.grad[1])

@@ -95,7 +95,7 @@ class LSTM(Recurrent):
             grad_pre[:, t] = grad_gates
             if t > 0 or self.has_initial_state:
                 np.matmul(self.recurrent_kernel.value, grad_gates, out=grad_hidden)
-        self._parameter_gradients(grad_pre, grad_pre, self.hidden)
+        self._parameter_gradients(grad_pre, grad_pre)
         self.grad_initial_state = None
         if self.has_initial_state:
             self.grad_initial_state = (grad_hidden.T.copy(), grad_cell.T.copy())

@@ -143,13 +143,17 @@ class Recurrent(Layer):
 
     # ----- the parts every cell shares (all per-step arrays are (features, N)) ---------
     def _begin_forward(self, x):
-        """Check ``x`` (N, T, F) and keep it feature-major, (F, T, N), with a row of ones
-        below it when there is a bias (so the bias rides along in the matrix products);
-        return (steps, batch)."""
+        """Check ``x`` (N, T, F); lay out every step's inputs; return (steps, batch).
+
+        ``self.step_inputs`` is (F [+1] + units, T+1, N): column t holds [x_t; 1; h_{t-1}],
+        everything that multiplies a weight at step t (the 1 only with a bias). The x rows
+        are filled here, the h rows during the time loop (``self.hidden`` views them).
+        """
         self._check_sequence(x)
         batch, steps, features = x.shape
         rows = features + 1 if self.use_bias else features
-        self.x_feature_major = np.empty((rows, steps, batch), dtype=self.dtype)
+        self.step_inputs = np.empty((rows + self.units, steps + 1, batch), dtype=self.dtype)
+        self.x_feature_major = self.step_inputs[:rows, :steps]
         self.x_feature_major[:features] = x.transpose(2, 1, 0)
         self.x_feature_major[features:] = 1.0
         return steps, batch
@@ -167,8 +171,8 @@ class Recurrent(Layer):
         return self.bias.value
 
     def _new_hidden(self, steps, batch, initial_state, label="initial_state"):
-        """(units, T+1, N) for h_0 ... h_T, h_0 filled in (zeros, or the given state)."""
-        hidden = np.empty((self.units, steps + 1, batch), dtype=self.dtype)
+        """(units, T+1, N) for h_0 ... h_T (rows of ``step_inputs``), h_0 filled in."""
+        hidden = self.step_inputs[-self.units:]
         self._write_state(hidden[:, 0], initial_state, batch, label)
         return hidden
 
@@ -200,31 +204,32 @@ class Recurrent(Layer):
         grad_sequence[-1] = grad_out.T
         return grad_sequence
 
-    def _parameter_gradients(self, grad_pre, grad_pre_recurrent, hidden):
-        """Set kernel, recurrent_kernel and bias gradients, one GEMM each over all steps.
+    def _parameter_gradients(self, grad_pre, grad_pre_recurrent):
+        """Set kernel, recurrent_kernel and bias gradients with GEMMs over all steps at once.
 
         ``grad_pre`` is dL/d(input part), ``grad_pre_recurrent`` dL/d(recurrent part) of the
-        pre-activations, both (G*units, T, N) (the same array except in the GRU);
-        ``hidden`` is (units, T+1, N). [x; 1] @ dPre.T gives the kernel's and the (input)
-        bias' gradients in one product.
+        pre-activations, both (G*units, T, N). When they are the same array (RNN, LSTM), one
+        product ``[X, 1, H_prev].T @ dPre`` gives all three gradients; the GRU needs two.
         """
         if not self.kernel.trainable:
             return
         width, steps, batch = grad_pre.shape
+        features = self.kernel.value.shape[0]
         flat_grad = grad_pre.reshape(width, steps * batch)
-        flat_x = self.x_feature_major.reshape(-1, steps * batch)
-        if self.use_bias:
-            kernel_and_bias = flat_x @ flat_grad.T
-            self.kernel.grad[...] = kernel_and_bias[:-1]
+        if grad_pre_recurrent is grad_pre:
+            inputs = self.step_inputs[:, :steps].reshape(-1, steps * batch)  # a view
+            weight_grads = inputs @ flat_grad.T
+            self.recurrent_kernel.grad[...] = weight_grads[-self.units:]
         else:
-            np.matmul(flat_x, flat_grad.T, out=self.kernel.grad)
-        flat_recurrent = grad_pre_recurrent.reshape(width, steps * batch)
-        hidden_prev = hidden[:, :-1].reshape(self.units, steps * batch)  # a view: no copy
-        np.matmul(hidden_prev, flat_recurrent.T, out=self.recurrent_kernel.grad)
+            weight_grads = self.x_feature_major.reshape(-1, steps * batch) @ flat_grad.T
+            hidden_prev = self.step_inputs[-self.units:, :steps].reshape(self.units, -1)
+            flat_recurrent = grad_pre_recurrent.reshape(width, steps * batch)
+            np.matmul(hidden_prev, flat_recurrent.T, out=self.recurrent_kernel.grad)
+        self.kernel.grad[...] = weight_grads[:features]
         if self.use_bias:
-            self._bias_gradient(kernel_and_bias[-1], flat_recurrent)
+            self._bias_gradient(weight_grads[features], grad_pre_recurrent)
 
-    def _bias_gradient(self, grad_input_bias, flat_grad_recurrent):
+    def _bias_gradient(self, grad_input_bias, grad_pre_recurrent):
         """dL/dbias = sum over all steps and samples of dL/dpre (computed by the caller)."""
         self.bias.grad[...] = grad_input_bias
 

@@ -78,7 +78,7 @@ class RNN(Recurrent):
             grad_pre[:, t] = grad_step
             if t > 0 or self.has_initial_state:
                 np.matmul(self.recurrent_kernel.value, grad_step, out=grad_hidden)
-        self._parameter_gradients(grad_pre, grad_pre, self.hidden)
+        self._parameter_gradients(grad_pre, grad_pre)
         self.grad_initial_state = grad_hidden.T.copy() if self.has_initial_state else None
         return self._input_gradient(grad_pre)
 
