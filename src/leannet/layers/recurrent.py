@@ -20,7 +20,10 @@ through time the weight gradients are one matrix product each over all steps:
     dL/dx                = dPre @ kernel.T
 
 The bias rides along in the products: X gets a column of ones and kernel a row ``bias``,
-so ``[X, 1] @ [kernel; bias]`` adds it and ``[X, 1].T @ dPre`` also yields dL/dbias.
+so ``[X, 1] @ [kernel; bias]`` adds it and ``[X, 1].T @ dPre`` also yields dL/dbias. Since
+x_t, 1 and h_{t-1} are stored side by side, ``[X, 1, H_prev].T @ dPre`` gives all three
+weight gradients of an RNN or LSTM in a single product (the GRU needs two: its reset gate
+makes the recurrent part's gradient differ from the input part's).
 
 Inside, every per-step array is feature-major, ``(features, N)``: the transposes of the
 batch-first arrays. x is kept as (F, T, N), the states as (units, T+1, N), one step's
