@@ -317,6 +317,17 @@ def test_lstm_initialisation():
     assert not np.any(built(LSTM(4, unit_forget_bias=False), 3, 5).bias.value)
 
 
+@pytest.mark.parametrize("features", [3, 9])
+def test_orthogonal_kernel_per_gate_for_any_input_width(features):
+    """init="orthogonal" on the (F, 3 * units) kernel: each gate's (F, units) block has
+    orthonormal columns (F >= units) or rows (F < units)."""
+    layer = built(GRU(5, init="orthogonal"), 4, features)
+    for gate in range(3):
+        block = layer.kernel.value[:, 5 * gate:5 * gate + 5]
+        gram = block.T @ block if features >= 5 else block @ block.T
+        np.testing.assert_allclose(gram, np.eye(min(features, 5)), atol=1e-12)
+
+
 def test_gru_and_rnn_shapes():
     gru, rnn = built(GRU(4), 3, 5), built(RNN(4), 3, 5)
     assert gru.kernel.shape == (5, 12) and gru.recurrent_kernel.shape == (4, 12)

@@ -54,11 +54,16 @@ def orthogonal(shape, fan_in=None, fan_out=None, rng=None, dtype=np.float32):
     return (q if rows >= cols else q.T).astype(dtype)
 
 
-def orthogonal_per_gate(shape, fan_in, fan_out, rng, dtype=np.float32):
-    """``(units, G * units)`` made of G orthogonal ``(units, units)`` blocks, one per gate."""
-    units, width = shape
-    blocks = [orthogonal((units, units), rng=rng, dtype=dtype) for _ in range(width // units)]
-    return np.concatenate(blocks, axis=1)
+def orthogonal_per_gate(gates):
+    """Initialiser of a ``(rows, gates * cols)`` matrix: one orthogonal block per gate."""
+
+    def initialise(shape, fan_in=None, fan_out=None, rng=None, dtype=np.float32):
+        rows, width = shape
+        block = (rows, width // gates)
+        return np.concatenate([orthogonal(block, rng=rng, dtype=dtype) for _ in range(gates)],
+                              axis=1)
+
+    return initialise
 
 
 def sigmoid_(x):
@@ -77,9 +82,9 @@ def times_sigmoid_slope_(grad, s, work):
     grad *= work
 
 
-def _initialiser(name_or_function):
+def _initialiser(name_or_function, gates=1):
     if name_or_function == "orthogonal":
-        return orthogonal_per_gate
+        return orthogonal_per_gate(gates)
     return init.get(name_or_function)
 
 
@@ -114,8 +119,10 @@ class Recurrent(Layer):
             )
         steps, features = input_shape
         width = self.gates * self.units
-        kernel = _initialiser(self.init)((features, width), features, width, self.rng, self.dtype)
-        recurrent = _initialiser(self.recurrent_init)(
+        kernel = _initialiser(self.init, self.gates)(
+            (features, width), features, width, self.rng, self.dtype
+        )
+        recurrent = _initialiser(self.recurrent_init, self.gates)(
             (self.units, width), self.units, width, self.rng, self.dtype
         )
         self.kernel = self.add_parameter("kernel", kernel)
