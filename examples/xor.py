@@ -27,7 +27,7 @@ def main(epochs=4000, seed=0, verbose=True):
     network.fit(INPUTS, TARGETS, epochs=epochs, batch_size=4, shuffle=False, verbose=0)
     predictions = network.predict(INPUTS).ravel()
     if verbose:
-        for pair, value in zip(INPUTS.astype(int), predictions):
+        for pair, value in zip(INPUTS.astype(int), predictions, strict=True):
             print(f"{pair[0]} xor {pair[1]} -> {value:.3f}")
         print("rounded:", " ".join(str(int(round(v))) for v in predictions))
     return predictions
