@@ -85,3 +85,13 @@ def get(name_or_function):
         f"unknown initialiser {name_or_function!r}; expected one of {sorted(INITIALISERS)} "
         "or a function f(shape, fan_in, fan_out, rng, dtype)"
     )
+
+
+def config_name(name_or_function, layer_name):
+    """The initialiser as a layer config stores it: only names can be saved."""
+    if isinstance(name_or_function, str):
+        return name_or_function
+    raise ValueError(
+        f"layer {layer_name!r}: a custom initialiser function cannot be saved in a config; "
+        "pass an initialiser name"
+    )

@@ -226,16 +226,8 @@ class Conv2D(Layer):
             padding=self.padding if isinstance(self.padding, str) else list(self.padding),
             dilation=list(self.dilation),
             use_bias=self.use_bias,
-            init=self._init_name(),
+            init=init.config_name(self.init, self.name),
         )
         if self.kernel_regularizer is not None:
             config["kernel_regularizer"] = self.kernel_regularizer.get_config()
         return config
-
-    def _init_name(self):
-        if isinstance(self.init, str):
-            return self.init
-        raise ValueError(
-            f"layer {self.name!r}: a custom initialiser function cannot be saved in a config; "
-            "pass an initialiser name"
-        )
