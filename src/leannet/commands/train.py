@@ -22,7 +22,7 @@ from leannet.commands.options import (
     positive_float,
     positive_int,
 )
-from leannet.commands.train_settings import fresh_settings, resume_settings
+from leannet.commands.train_settings import LR_SCHEDULES, fresh_settings, resume_settings
 from leannet.commands.training import build_model, fit, report
 from leannet.optim.optimizers import OPTIMIZERS
 
@@ -41,6 +41,9 @@ def register(subparsers):
                         help="default adam; sgd means SGD with momentum 0.9")
     parser.add_argument("--lr", type=positive_float,
                         help="learning rate (default 1e-3, 1e-2 for sgd)")
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                        help="constant, or cosine: from --lr down to 0 at the last step "
+                        "(default cosine for cnn and lenet, constant otherwise)")
     parser.add_argument("--seed", type=non_negative_int, help="weights and shuffling (default 0)")
     parser.add_argument("--out", metavar="DIR",
                         help="the run directory (default runs/DATASET-MODEL, numbered if taken)")

@@ -14,8 +14,10 @@ from leannet.optim.optimizers import OPTIMIZERS
 
 DEFAULTS = {"dataset": None, "model": "mlp", "hidden": [256, 128], "epochs": 10,
             "batch_size": 128, "optimizer": "adam", "lr": None, "seed": 0,
-            "validation_split": 0.0, "init_from": None, "freeze_until": None}
+            "validation_split": 0.0, "init_from": None, "freeze_until": None,
+            "lr_schedule": None}
 DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "sgd": 1e-2}
+LR_SCHEDULES = ("constant", "cosine")
 # A resumed run keeps these; only --epochs, --data-dir and --no-progress may be given.
 KEPT_ON_RESUME = [key for key in DEFAULTS if key != "epochs"]
 
@@ -32,6 +34,8 @@ def fresh_settings(args):
                          "would only stop them from learning)")
     if settings["lr"] is None:
         settings["lr"] = DEFAULT_LR[settings["optimizer"]]
+    if settings["lr_schedule"] is None:
+        settings["lr_schedule"] = presets.LR_SCHEDULES[settings["model"]]
     return settings
 
 
@@ -55,7 +59,12 @@ def resume_settings(args):
             raise UsageError(f"{directory} was trained with {flag} {settings[key]}; a resumed "
                              "run keeps its settings (give only --epochs, --data-dir, "
                              "--no-progress)")
-    if args.epochs is not None:
+    if args.epochs is not None and args.epochs != settings["epochs"]:
+        if settings["lr_schedule"] == "cosine":
+            raise UsageError(f"{directory} decays its learning rate to 0 over "
+                             f"{settings['epochs']} epochs (--lr-schedule cosine), so its "
+                             "--epochs cannot change when resuming; start a new run with "
+                             "--init-from instead")
         settings["epochs"] = args.epochs
     return settings
 
@@ -65,10 +74,12 @@ def _checked_saved_settings(saved, directory):
     settings = {key: saved.get(key, default) for key, default in DEFAULTS.items()}
     if settings["lr"] is None and settings["optimizer"] in DEFAULT_LR:
         settings["lr"] = DEFAULT_LR[settings["optimizer"]]
+    if settings["lr_schedule"] is None:  # runs from before --lr-schedule kept a constant lr
+        settings["lr_schedule"] = "constant"
     checks = {"dataset": _one_of(DATASET_NAMES), "model": _one_of(presets.PRESETS),
               "optimizer": _one_of(OPTIMIZERS), "epochs": positive_int,
               "batch_size": positive_int, "lr": positive_float, "seed": non_negative_int,
-              "validation_split": fraction}
+              "validation_split": fraction, "lr_schedule": _one_of(LR_SCHEDULES)}
     for key, check in checks.items():
         try:
             check(str(settings[key]))

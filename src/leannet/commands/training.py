@@ -10,6 +10,7 @@ from leannet.commands.datasets import note
 from leannet.commands.errors import CommandError, Interrupted
 from leannet.commands.modelfile import score
 from leannet.optim.optimizers import OPTIMIZERS, SGD
+from leannet.optim.schedules import CosineDecay
 
 
 def build_model(settings, resuming=False):
@@ -80,7 +81,10 @@ class EpochLine(Callback):
 def fit(model, settings, x_train, y_train, out, progress, resume=False):
     """Train to ``settings["epochs"]`` with a checkpoint per epoch; returns the seconds."""
     epochs = settings["epochs"]
-    _check_split(len(x_train), settings["validation_split"])
+    kept = _check_split(len(x_train), settings["validation_split"])
+    if settings["lr_schedule"] == "cosine" and not resume:  # a resumed run restores its own
+        steps = epochs * -(-kept // settings["batch_size"])
+        model.optimizer.lr = CosineDecay(settings["lr"], decay_steps=steps)
     if resume:
         done = _checkpoint_epochs(out)
         print(f"resuming {out} after epoch {done} of {epochs}" if done < epochs else
@@ -99,10 +103,14 @@ def fit(model, settings, x_train, y_train, out, progress, resume=False):
 
 
 def _check_split(num_samples, validation_split):
+    """The number of training images that the validation split leaves."""
+    if not validation_split:
+        return num_samples
     kept = int(round(num_samples * (1.0 - validation_split)))
-    if validation_split and not 0 < kept < num_samples:
+    if not 0 < kept < num_samples:
         raise CommandError(f"--validation-split {validation_split} leaves no training or no "
                            f"validation images out of {num_samples}")
+    return kept
 
 
 def _checkpoint_epochs(out):
