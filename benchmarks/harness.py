@@ -28,7 +28,8 @@ def run_case(case, flat_data, settings, options):
         return {"case": case.name, "suite": case.suite, "description": case.description,
                 "skipped": f"leannet.layers has no {', '.join(missing)} yet: pending"}
     data = flat_data.shaped_for(case, settings.batches, settings.batch_size)
-    runners, notes = make_runners(case, data, settings, options.show_progress)
+    runners, notes = make_runners(case, data, settings, options.show_progress,
+                                  quiet_run=not options.skip_quiet_run)
     floors = make_floors(case, len(data.x_train), settings)
     notes += env_report.limit_threads(settings.threads)  # after every library is loaded
     warm_up(runners, settings)

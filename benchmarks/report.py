@@ -46,9 +46,10 @@ def compute_ratios(result):
     for peer in ("pytorch", "scikit-learn"):
         if peer in runners:
             ratios[f"leannet/{peer}"] = peer_ratios(runners[LEANNET], runners[peer])
-            ratios[f"leannet/{peer}"]["epoch_time_verbose0"] = _ratio(
-                _median(runners[LEANNET_QUIET], "epoch_seconds"),
-                _median(runners[peer], "epoch_seconds"))
+            if LEANNET_QUIET in runners:  # absent with --skip-quiet-run
+                ratios[f"leannet/{peer}"]["epoch_time_verbose0"] = _ratio(
+                    _median(runners[LEANNET_QUIET], "epoch_seconds"),
+                    _median(runners[peer], "epoch_seconds"))
     for backend, floor in result.get("gemm_floor", {}).items():
         for label in FLOOR_OWNERS.get(backend, ()):
             if label in runners:

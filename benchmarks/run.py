@@ -44,6 +44,8 @@ def parse_args(argv):
     add("--unset-openblas-coretype", action="store_true",
         help="re-run everything without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE")
     add("--skip-memory", action="store_true", help="no peak-RSS child processes")
+    add("--skip-quiet-run", action="store_true",
+        help="time leannet with its progress bar only, not again with verbose=0")
     add("--profile", type=int, nargs="?", const=15, default=0, metavar="LINES",
         help="cProfile one leannet epoch; print the top LINES by own time (default 15)")
     add("--show-progress", action="store_true",

@@ -43,10 +43,12 @@ def make_runner(framework, case, data, settings, verbose=1, show_progress=False)
     raise ValueError(f"unknown framework {framework!r}")
 
 
-def make_runners(case, data, settings, show_progress=False):
-    """(runners, notes): leannet with verbose=1 and verbose=0, then every available peer."""
-    runners = [make_runner("leannet", case, data, settings, 1, show_progress),
-               make_runner("leannet", case, data, settings, 0)]
+def make_runners(case, data, settings, show_progress=False, quiet_run=True):
+    """(runners, notes): leannet with verbose=1 (and verbose=0 if ``quiet_run``), then every
+    available peer."""
+    runners = [make_runner("leannet", case, data, settings, 1, show_progress)]
+    if quiet_run:
+        runners.append(make_runner("leannet", case, data, settings, 0))
     notes = []
     for framework in FRAMEWORKS[1:]:
         note = peer_note(framework, case)

@@ -44,11 +44,13 @@ class Case:
     description: str
 
 
-def _conv_stack(name, first, second, description):
+def _conv_stack(name, first, second, dense_units, description):
+    """The cnn and lenet presets of ``leannet train`` (leannet.presets)."""
+    head = tuple(layer for units in dense_units for layer in (("dense", units), ("relu",)))
     return Case("cnn", name, (1, 28, 28), (
         ("conv", first, 5), ("relu",), ("maxpool", 2),
         ("conv", second, 5), ("relu",), ("maxpool", 2),
-        ("flatten",), ("dense", 128), ("relu",), ("dense", 10),
+        ("flatten",), *head, ("dense", 10),
     ), description)
 
 
@@ -64,9 +66,10 @@ SUITES = {
              "784-256-128-10, ReLU"),
     ),
     "cnn": (
-        _conv_stack("cnn", 32, 64, "Conv(32,5x5,same)+ReLU+MaxPool(2) -> Conv(64,5x5,same)"
-                    "+ReLU+MaxPool(2) -> Flatten -> Dense(128)+ReLU -> Dense(10)"),
-        _conv_stack("lenet", 6, 16, "LeNet-like: the same stack with 6 and 16 channels"),
+        _conv_stack("cnn", 32, 64, (128,), "Conv(32,5x5,same)+ReLU+MaxPool(2) -> "
+                    "Conv(64,5x5,same)+ReLU+MaxPool(2) -> Flatten -> Dense(128)+ReLU -> Dense(10)"),
+        _conv_stack("lenet", 6, 16, (120, 84), "LeNet-5-like: the same stack with 6 and 16 "
+                    "channels, then Dense(120)+ReLU -> Dense(84)+ReLU -> Dense(10)"),
     ),
     "rnn": tuple(_recurrent(kind) for kind in ("lstm", "gru", "rnn")),
 }
