@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import leannet as ln
+from leannet.layers import conv as conv_module
 from leannet.layers.conv import Conv2D
 from leannet.regularizers import L2
 
@@ -134,6 +135,32 @@ def test_matches_reference_for_each_batch_size_reusing_work_arrays():
             for training in (True, False):  # training reuses work arrays, inference does not
                 y = layer.forward(x, training=training)
                 np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 3000])  # one sample a chunk; chunks of 2 or 3
+def test_chunked_products_match_the_whole_batch_at_once(monkeypatch, chunk_bytes):
+    # Forward and input gradient run a chunk of samples at a time (cache blocking); a
+    # batch split into chunks, with a smaller last one, must give the same numbers.
+    rng = np.random.default_rng(8)
+    x = channels_last(rng.standard_normal((7, 3, 6, 5)))  # channels-last: the chunked path
+    grad_out = rng.standard_normal((7, 4, 3, 3))
+    results = []
+    for forward_bytes, backward_bytes in ((1 << 40, 1 << 40), (chunk_bytes, chunk_bytes)):
+        monkeypatch.setattr(conv_module, "FORWARD_CHUNK_BYTES", forward_bytes)
+        monkeypatch.setattr(conv_module, "BACKWARD_CHUNK_BYTES", backward_bytes)
+        layer = built_conv((3, 6, 5), filters=4, kernel_size=3, stride=2, padding="same")
+        y = layer.forward(x, training=True)
+        results.append((y, layer.backward(grad_out), layer.weight.grad, layer.bias.grad))
+    expected = reference_conv(x, layer.weight.value, layer.bias.value, (2, 2), (1, 1), layer.pads)
+    np.testing.assert_allclose(results[1][0], expected, rtol=1e-12, atol=1e-12)
+    for whole, chunked in zip(*results, strict=True):
+        np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_sample_chunks_cover_the_batch():
+    assert conv_module.sample_chunks(7, 100, 250) == [(0, 2), (2, 4), (4, 6), (6, 7)]
+    assert conv_module.sample_chunks(3, 100, 1) == [(0, 1), (1, 2), (2, 3)]
+    assert conv_module.sample_chunks(3, 100, 10**6) == [(0, 3)]
 
 
 def test_gradients_for_second_batch_size_match_a_fresh_layer():

@@ -14,10 +14,13 @@ slice per kernel offset, each copied run a whole output row.
 
 ``col2im`` is the adjoint: every column entry is added back to the input pixel it came
 from. Windows overlap, so it loops over the kh*kw kernel offsets and adds one strided
-slice per offset (never ``np.add.at``, never a loop over samples or pixels). It takes
-the gradient columns offset-major, (kh*kw, N*Ho*Wo, C), so that each added block is
-contiguous and each strided slice has whole (Wo, C) rows: several times faster than
-reading (N*Ho*Wo, kh*kw*C) rows with a stride.
+slice per offset (never ``np.add.at``, never a loop over samples or pixels). The column
+entries of offset (i, j) are the product ``dL/dy @ W_ij``, a (N*Ho*Wo, C) block; col2im
+makes each block just before adding it, so the block is still in cache when it is read
+(all kh*kw blocks at once would be 25 times the size of the input gradient for a 5x5
+kernel, written to memory and read back). Each block is contiguous and each strided
+slice has whole (Wo, C) rows: several times faster than reading (N*Ho*Wo, kh*kw*C) rows
+with a stride.
 """
 
 import numpy as np
@@ -133,16 +136,19 @@ def im2col_offsets(padded, kernel, stride, dilation, out_size, out):
     return out
 
 
-def col2im(grad_cols, kernel, stride, dilation, out_size, out):
-    """Add ``grad_cols`` (kh*kw, N*Ho*Wo, C), one block per kernel offset, into zeroed
-    NHWC ``out``: block (i, j) goes to the pixels that offset read."""
+def col2im(grad_rows, weight_blocks, kernel, stride, dilation, out_size, out, block):
+    """Add every window gradient into zeroed NHWC ``out`` (N, Hp, Wp, C): for each kernel
+    offset (i, j), the block ``grad_rows @ weight_blocks[i*kw + j]`` (N*Ho*Wo, C) goes to
+    the pixels that offset read. ``grad_rows`` is dL/dy as (N*Ho*Wo, F) rows, channels
+    last; ``weight_blocks`` is (kh*kw, F, C); ``block`` a (N*Ho*Wo, C) work array."""
     n, channels = out.shape[0], out.shape[3]
-    blocks = grad_cols.reshape(kernel[0], kernel[1], n, out_size[0], out_size[1], channels)
+    pixels = block.reshape(n, out_size[0], out_size[1], channels)
     for i in range(kernel[0]):
         rows = offset_slice(i, stride[0], dilation[0], out_size[0])
         for j in range(kernel[1]):
             columns = offset_slice(j, stride[1], dilation[1], out_size[1])
-            out[:, rows, columns, :] += blocks[i, j]
+            np.matmul(grad_rows, weight_blocks[i * kernel[1] + j], out=block)
+            out[:, rows, columns, :] += pixels
     return out
 
 
