@@ -33,15 +33,15 @@ class GRU(Recurrent):
         return self.bias.value[0]
 
     def forward(self, x, training=False, initial_state=None):
-        steps, batch = self._begin_forward(x)
+        steps, batch = self._begin_forward(x, training)
         units = self.units
         projection = self._project_inputs()  # [x_z, x_r, x_n]: (3 units, T, N)
         self.hidden = self._new_hidden(steps, batch, initial_state)  # (units, T+1, N)
         self.has_initial_state = initial_state is not None
-        self.gates_seq = np.empty((steps, 3 * units, batch), dtype=self.dtype)  # z, r, n
-        self.recurrent_candidate = np.empty((steps, units, batch), dtype=self.dtype)  # h_n
-        recurrent_part = np.empty((3 * units, batch), dtype=self.dtype)
-        work = np.empty((units, batch), dtype=self.dtype)
+        self.gates_seq = self._work("gates", (steps, 3 * units, batch))  # z, r, n
+        self.recurrent_candidate = self._work("recurrent_candidate", (steps, units, batch))  # h_n
+        recurrent_part = self._work("recurrent_part", (3 * units, batch))
+        work = self._work("work", (units, batch))
         recurrent_t = self.recurrent_kernel.value.T
         for t in range(steps):
             gates = self.gates_seq[t]
@@ -68,12 +68,13 @@ class GRU(Recurrent):
         """
         steps, units, batch = self.recurrent_candidate.shape
         grad_hidden_seq = self._output_gradient(grad_out, steps, batch)  # (T, units, N)
-        grad_input_side = np.empty((3 * units, steps, batch), dtype=self.dtype)  # d[x_z, x_r, x_n]
-        grad_recurrent_side = np.empty_like(grad_input_side)  # d[h_z, h_r, h_n]
-        grad_input = np.empty((3 * units, batch), dtype=self.dtype)
-        grad_recurrent = np.empty((3 * units, batch), dtype=self.dtype)
-        grad_hidden = np.zeros((units, batch), dtype=self.dtype)
-        work = np.empty((units, batch), dtype=self.dtype)
+        # d[x_z, x_r, x_n] and d[h_z, h_r, h_n], each (3 units, T, N)
+        grad_input_side = self._work("grad_input_side", (3 * units, steps, batch))
+        grad_recurrent_side = self._work("grad_recurrent_side", grad_input_side.shape)
+        grad_input = self._work("grad_input", (3 * units, batch))
+        grad_recurrent = self._work("grad_recurrent", (3 * units, batch))
+        grad_hidden = self._work("grad_hidden", (units, batch), zeros=True)
+        work = self._work("work", (units, batch))
         for t in range(steps - 1, -1, -1):
             grad_hidden += grad_hidden_seq[t]
             self._gates_backward(t, grad_hidden, grad_input, grad_recurrent, work)

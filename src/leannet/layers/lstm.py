@@ -36,17 +36,17 @@ class LSTM(Recurrent):
         return bias
 
     def forward(self, x, training=False, initial_state=None):
-        steps, batch = self._begin_forward(x)
+        steps, batch = self._begin_forward(x, training)
         units = self.units
         pair = self._initial_pair(initial_state, batch)
         projection = self._project_inputs()  # (4 units, T, N)
         self.hidden = self._new_hidden(steps, batch, pair[0], "initial h0")
-        self.cell = np.empty((steps + 1, units, batch), dtype=self.dtype)
+        self.cell = self._work("cell", (steps + 1, units, batch))
         self._write_state(self.cell[0], pair[1], batch, "initial c0")
         self.has_initial_state = initial_state is not None
-        self.gates_seq = np.empty((steps, 4 * units, batch), dtype=self.dtype)
-        self.tanh_cell = np.empty((steps, units, batch), dtype=self.dtype)
-        input_times_candidate = np.empty((units, batch), dtype=self.dtype)
+        self.gates_seq = self._work("gates", (steps, 4 * units, batch))
+        self.tanh_cell = self._work("tanh_cell", (steps, units, batch))
+        input_times_candidate = self._work("input_times_candidate", (units, batch))
         recurrent_t = self.recurrent_kernel.value.T
         for t in range(steps):
             gates = self.gates_seq[t]
@@ -84,11 +84,11 @@ class LSTM(Recurrent):
         """
         steps, units, batch = self.tanh_cell.shape
         grad_hidden_seq = self._output_gradient(grad_out, steps, batch)  # (T, units, N)
-        grad_pre = np.empty((4 * units, steps, batch), dtype=self.dtype)
-        grad_gates = np.empty((4 * units, batch), dtype=self.dtype)
-        grad_hidden = np.zeros((units, batch), dtype=self.dtype)
-        grad_cell = np.zeros((units, batch), dtype=self.dtype)
-        work = np.empty((units, batch), dtype=self.dtype)
+        grad_pre = self._work("grad_pre", (4 * units, steps, batch))
+        grad_gates = self._work("grad_gates", (4 * units, batch))
+        grad_hidden = self._work("grad_hidden", (units, batch), zeros=True)
+        grad_cell = self._work("grad_cell", (units, batch), zeros=True)
+        work = self._work("work", (units, batch))
         for t in range(steps - 1, -1, -1):
             grad_hidden += grad_hidden_seq[t]
             self._cell_step_backward(t, grad_hidden, grad_cell, grad_gates, work)

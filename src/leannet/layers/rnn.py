@@ -44,12 +44,12 @@ class RNN(Recurrent):
         self.activation = activation
 
     def forward(self, x, training=False, initial_state=None):
-        steps, batch = self._begin_forward(x)
+        steps, batch = self._begin_forward(x, training)
         activate = ACTIVATIONS[self.activation][0]
         projection = self._project_inputs()  # (units, T, N)
         self.hidden = self._new_hidden(steps, batch, initial_state)  # (units, T+1, N)
         self.has_initial_state = initial_state is not None
-        recurrent_part = np.empty((self.units, batch), dtype=self.dtype)
+        recurrent_part = self._work("recurrent_part", (self.units, batch))
         recurrent_t = self.recurrent_kernel.value.T
         for t in range(steps):
             pre = self.hidden[:, t + 1]
@@ -68,9 +68,9 @@ class RNN(Recurrent):
         units, steps, batch = self.hidden.shape[0], self.hidden.shape[1] - 1, self.hidden.shape[2]
         grad_hidden_seq = self._output_gradient(grad_out, steps, batch)  # (T, units, N)
         slope = ACTIVATIONS[self.activation][1]
-        grad_pre = np.empty((units, steps, batch), dtype=self.dtype)
-        grad_step = np.empty((units, batch), dtype=self.dtype)
-        grad_hidden = np.zeros((units, batch), dtype=self.dtype)
+        grad_pre = self._work("grad_pre", (units, steps, batch))
+        grad_step = self._work("grad_step", (units, batch))
+        grad_hidden = self._work("grad_hidden", (units, batch), zeros=True)
         for t in range(steps - 1, -1, -1):
             grad_hidden += grad_hidden_seq[t]
             slope(self.hidden[:, t + 1], grad_step)
