@@ -26,7 +26,8 @@ def _row(cells):
 
 def runner_rows(case, settings):
     header = ["framework", "s/epoch, median (min–max)", f"test acc. after {settings['epochs']}",
-              f"after {settings['accuracy_epochs']}", "inference, k samples/s (batch "
+              f"after {settings['accuracy_epochs']}" if settings["accuracy_epochs"]
+              else "longer run (not run)", "inference, k samples/s (batch "
               f"{settings['inference_batch']})", "1-sample latency, µs", "peak RSS, MiB",
               "added by training, MiB"]
     rows = [_row(header), _row(["---"] * len(header))]
