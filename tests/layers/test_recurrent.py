@@ -154,6 +154,31 @@ def test_sequence_length_may_differ_from_build(cell):
     np.testing.assert_allclose(layer.forward(x), reference(layer, x), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("cell", MAIN_CELLS)
+def test_reused_work_arrays_match_a_fresh_layer(cell, return_sequences):
+    # Training keeps the time loop's arrays from one step to the next. A step with a
+    # bigger batch, then a smaller one (as MNIST's last batch is), must give what a fresh
+    # layer gives, and an output handed out earlier must not change.
+    rng = np.random.default_rng(9)
+    used, fresh = (randomise(built(CELLS[cell](3, return_sequences=return_sequences), 4, 2))
+                   for _ in range(2))
+    first = used.forward(rng.standard_normal((6, 4, 2)), training=True)
+    kept = first.copy()
+    used.backward(rng.standard_normal(first.shape))
+    used.forward(rng.standard_normal((6, 4, 2)), training=True)
+    np.testing.assert_array_equal(first, kept)
+    x = rng.standard_normal((2, 4, 2))
+    grad_out = rng.standard_normal((2, 4, 3) if return_sequences else (2, 3))
+    results = []
+    for layer in (used, fresh):
+        y = layer.forward(x, training=True)
+        grad_x = layer.backward(grad_out)
+        results.append([y, grad_x, *(p.grad.copy() for p in layer.parameters())])
+    for after_use, alone in zip(*results, strict=True):
+        np.testing.assert_allclose(after_use, alone, rtol=1e-12, atol=1e-12)
+
+
 def test_gru_matches_values_worked_out_by_hand():
     """One unit, one step, one feature: z = s(0) = 0.5, r = 0.5, n = tanh(1 + 0.5 * 2),
     h_1 = 0.5 * h_0 + 0.5 * n with h_0 = 1 (the reset gate acts after the product)."""
