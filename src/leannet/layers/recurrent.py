@@ -164,8 +164,9 @@ class Recurrent(Layer):
         """
         self._check_sequence(x)
         # Training reuses the work arrays of forward and backward step after step (fresh
-        # ones cost a page fault per 4 KiB page: about 2 ms of a 12 ms step of the MNIST
-        # LSTM); inference allocates them afresh, as Conv2D does.
+        # ones cost a page fault per 4 KiB page: the MNIST LSTM's forward took 4.5-5.4 ms
+        # per step of 128 with fresh arrays, 4.2-4.5 ms with reused ones); inference
+        # allocates them afresh, as Conv2D does.
         self._store = self._scratch if training else {}
         batch, steps, features = x.shape
         rows = features + 1 if self.use_bias else features
