@@ -7,6 +7,9 @@ and the whole batch is one GEMM; the bias rides along as one more column of ones
 
     [cols | 1] (N*Ho*Wo, kh*kw*C + 1) @ [W_mat; b] (kh*kw*C + 1, F) -> (N*Ho*Wo, F)
 
+(For a channels-last input the rows are copied and multiplied a few samples at a time, so
+each chunk of rows is multiplied while it is still in cache; the product is the same.)
+
 Columns are channels-last, in (i, j, c) order. An input that is already channels-last in
 memory (the output of an earlier Conv2D) is read pixel-major, which copies long runs; a
 plain NCHW input (the images fed to the first layer, often one channel) is read into the
