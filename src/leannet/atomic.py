@@ -8,7 +8,9 @@ file system), is flushed and fsync'ed, then ``os.replace`` puts it in place in o
 and the directory is fsync'ed so that the rename itself survives a power cut. If anything
 fails before the rename (an exception, a full disk), the temporary file is removed and the
 old file is left untouched; a process killed outright (SIGKILL) can at worst leave a
-``.<name>.*.tmp`` file next to an intact old file.
+``.<name>.*.tmp`` file next to an intact old file. Inside the block, ``file.name`` is the
+temporary file's path (a download is checked against its checksum there, before the
+rename).
 """
 
 import contextlib
@@ -26,8 +28,9 @@ def atomic_write(path, mode="wb", encoding=None):
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
     )
+    os.close(descriptor)  # reopened by name, so that ``file.name`` is the temporary path
     try:
-        with os.fdopen(descriptor, mode, encoding=encoding) as file:
+        with open(temporary, mode, encoding=encoding) as file:
             yield file
             file.flush()
             os.fsync(file.fileno())

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from leannet.data.idx import atomic_write
+from leannet.atomic import atomic_write
 from leannet.layers.dense import Dense
 from leannet.metrics import class_indices, confusion_matrix, predicted_classes
 

@@ -5,7 +5,8 @@ import stat
 import numpy as np
 import pytest
 
-from leannet.data.idx import IDXError, atomic_write, decode_idx, encode_idx, read_idx, write_idx
+from leannet.atomic import atomic_write
+from leannet.data.idx import IDXError, decode_idx, encode_idx, read_idx, write_idx
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 SHAPES = [(7,), (3, 5), (4, 2, 3), (2, 3, 1, 4)]

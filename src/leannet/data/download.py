@@ -30,7 +30,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from leannet.data.idx import atomic_write
+from leannet.atomic import atomic_write
 
 FILE_ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 BASE_NAMES = {

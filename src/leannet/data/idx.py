@@ -15,15 +15,14 @@ not gzip is refused, since it is a sign of a damaged or mislabelled download.
 ``write_idx`` compresses when the name ends in ``.gz`` and writes atomically.
 """
 
-import contextlib
 import gzip
-import os
-import secrets
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from leannet.atomic import atomic_write
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -142,45 +141,3 @@ def write_idx(path, array, compresslevel=6):
     with atomic_write(path) as stream:
         stream.write(data)
     return path
-
-
-@contextlib.contextmanager
-def atomic_write(path):
-    """Open a temporary file next to ``path`` for binary writing (its name is
-    ``stream.name``); on success flush, fsync and rename it to ``path``; on any error
-    remove it, leaving ``path`` untouched."""
-    path = Path(path)
-    stream = _create_temporary(path)
-    try:
-        with stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(stream.name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(stream.name)
-        raise
-    _sync_directory(path.parent)
-
-
-def _create_temporary(path):
-    """A new hidden file in ``path``'s directory, opened "xb" (so the umask applies)."""
-    while True:
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return open(temporary, "xb")  # closed by atomic_write
-        except FileExistsError:
-            continue
-
-
-def _sync_directory(directory):
-    """Make the rename durable where the platform allows it (POSIX); best effort."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
