@@ -99,3 +99,23 @@ def test_dense_uses_fan_in_for_he():
     layer.build((250,), rng=np.random.default_rng(0), dtype=np.float64)
     assert layer.weight.value.var() == pytest.approx(2.0 / 250, rel=0.03)
     np.testing.assert_array_equal(layer.bias.value, np.zeros(400))
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (8, 3), (3, 8)])
+def test_orthogonal_has_orthonormal_columns_or_rows(shape):
+    w = init.get("orthogonal")(shape, rng=np.random.default_rng(0), dtype=np.float64)
+    assert w.shape == shape
+    gram = w.T @ w if shape[0] >= shape[1] else w @ w.T
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-12)
+
+
+def test_dense_takes_the_orthogonal_initialiser_by_name():
+    layer = Dense(4, init="orthogonal")
+    layer.build((4,), rng=np.random.default_rng(1), dtype=np.float64)
+    np.testing.assert_allclose(layer.weight.value.T @ layer.weight.value, np.eye(4), atol=1e-12)
+    assert layer.get_config()["init"] == "orthogonal"
+
+
+def test_orthogonal_needs_a_matrix_shape():
+    with pytest.raises(ValueError, match=r"orthogonal: expected a 2-D shape, got \(2, 3, 4\)"):
+        init.orthogonal((2, 3, 4), rng=np.random.default_rng(0))

@@ -7,6 +7,7 @@ passed in by the layer (for a convolution, ``fan_in = in_channels * kh * kw``).
 - normal(std):     W ~ N(0, std^2)     (the classic ``randn * 0.01`` is ``normal(0.01)``)
 - glorot/xavier:   Var(W) = 2 / (fan_in + fan_out)   (keeps signal variance for tanh/sigmoid)
 - he/kaiming:      Var(W) = 2 / fan_in               (keeps signal variance for ReLU)
+- orthogonal:      W^T W = I (or W W^T = I)          (norm-preserving: recurrent weights)
 Uniform variants draw from U(-a, a) with a = sqrt(3 * Var).
 """
 
@@ -56,6 +57,19 @@ def he_normal(shape, fan_in, fan_out, rng, dtype=np.float32):
     return _normal_with_variance(2.0 / fan_in, shape, rng, dtype)
 
 
+def orthogonal(shape, fan_in=None, fan_out=None, rng=None, dtype=np.float32):
+    """A 2-D matrix with orthonormal columns (or rows, when wider than tall): the Q of a
+    QR factorisation of a Gaussian matrix, its signs fixed by R's diagonal so that the
+    result is uniformly distributed over such matrices. Recurrent layers use one per gate."""
+    if len(shape) != 2:
+        raise ValueError(f"orthogonal: expected a 2-D shape, got {tuple(shape)}")
+    rows, cols = shape
+    gaussian = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(gaussian)
+    q *= np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).astype(dtype)
+
+
 INITIALISERS = {
     "zeros": zeros,
     "ones": ones,
@@ -72,6 +86,7 @@ INITIALISERS = {
     "kaiming": he_normal,
     "kaiming_normal": he_normal,
     "kaiming_uniform": he_uniform,
+    "orthogonal": orthogonal,
 }
 
 

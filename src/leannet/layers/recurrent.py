@@ -46,23 +46,15 @@ from leannet.layers.base import Layer
 from leannet.layers.im2col import scratch
 
 
-def orthogonal(shape, fan_in=None, fan_out=None, rng=None, dtype=np.float32):
-    """A matrix with orthonormal rows or columns (QR of a Gaussian matrix, signs fixed)."""
-    rows, cols = shape
-    gaussian = rng.standard_normal((max(rows, cols), min(rows, cols)))
-    q, r = np.linalg.qr(gaussian)
-    q *= np.sign(np.diag(r))  # makes the result uniformly distributed over orthogonal matrices
-    return (q if rows >= cols else q.T).astype(dtype)
-
-
 def orthogonal_per_gate(gates):
     """Initialiser of a ``(rows, gates * cols)`` matrix: one orthogonal block per gate."""
 
     def initialise(shape, fan_in=None, fan_out=None, rng=None, dtype=np.float32):
         rows, width = shape
         block = (rows, width // gates)
-        return np.concatenate([orthogonal(block, rng=rng, dtype=dtype) for _ in range(gates)],
-                              axis=1)
+        return np.concatenate(
+            [init.orthogonal(block, rng=rng, dtype=dtype) for _ in range(gates)], axis=1
+        )
 
     return initialise
 
