@@ -1,5 +1,6 @@
 """The steps of ``leannet train``: build the model, fit it with checkpoints, report."""
 
+import math
 import os
 import time
 
@@ -83,7 +84,7 @@ def fit(model, settings, x_train, y_train, out, progress, resume=False):
     epochs = settings["epochs"]
     kept = _check_split(len(x_train), settings["validation_split"])
     if settings["lr_schedule"] == "cosine" and not resume:  # a resumed run restores its own
-        steps = epochs * -(-kept // settings["batch_size"])
+        steps = epochs * math.ceil(kept / settings["batch_size"])
         model.optimizer.lr = CosineDecay(settings["lr"], decay_steps=steps)
     if resume:
         done = _checkpoint_epochs(out)

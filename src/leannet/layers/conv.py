@@ -33,8 +33,8 @@ from leannet.layers.im2col import (
     im2col_rows,
     output_length,
     resolve_padding,
-    scratch,
 )
+from leannet.layers.workspace import scratch
 from leannet.regularizers import get as get_regularizer
 
 # The big products run a chunk of samples at a time, so that what a chunk writes is still
@@ -230,8 +230,8 @@ class Conv2D(Layer):
         grad_padded = np.zeros((n, *self.padded_size, channels), dtype=grad_rows.dtype)
         chunks = sample_chunks(n, grad_padded[0].nbytes, BACKWARD_CHUNK_BYTES)
         per_sample = self.out_size[0] * self.out_size[1]
-        most = max(stop - start for start, stop in chunks)
-        blocks = scratch(self._scratch, "grad_block", (most * per_sample, channels),
+        largest = chunks[0][1] - chunks[0][0]  # only the last chunk may be smaller
+        blocks = scratch(self._scratch, "grad_block", (largest * per_sample, channels),
                          grad_rows.dtype)
         for start, stop in chunks:
             col2im(grad_rows[start * per_sample : stop * per_sample], weight_blocks,

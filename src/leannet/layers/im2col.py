@@ -150,19 +150,3 @@ def col2im(grad_rows, weight_blocks, kernel, stride, dilation, out_size, out, bl
             np.matmul(grad_rows, weight_blocks[i * kernel[1] + j], out=block)
             out[:, rows, columns, :] += pixels
     return out
-
-
-def scratch(store, key, shape, dtype, zeros=False):
-    """A reusable work array of ``shape`` from the dict ``store`` (grown when too small).
-
-    Big per-step temporaries (the column matrix) are allocated once, not every step: a
-    fresh 80 MB array costs page faults on every batch. A smaller batch takes a prefix of
-    the stored array, so a zero border written once (``zeros=True``) stays zero as long as
-    callers write only the interior. Never hand a scratch array back to a caller.
-    """
-    size = int(np.prod(shape))
-    held = store.get(key)
-    if held is None or held.size < size or held.dtype != dtype:
-        held = (np.zeros if zeros else np.empty)(size, dtype=dtype)
-        store[key] = held
-    return held[:size].reshape(shape)

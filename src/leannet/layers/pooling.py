@@ -32,8 +32,8 @@ from leannet.layers.im2col import (
     offset_slice,
     output_length,
     resolve_padding,
-    scratch,
 )
+from leannet.layers.workspace import scratch
 
 
 def _empty_nchw(shape, dtype, channels_last):

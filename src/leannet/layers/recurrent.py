@@ -43,7 +43,7 @@ import numpy as np
 
 from leannet import init
 from leannet.layers.base import Layer
-from leannet.layers.im2col import scratch
+from leannet.layers.workspace import scratch
 
 
 def orthogonal_per_gate(gates):
