@@ -15,8 +15,6 @@ No framework can train this model in less time than its BLAS needs for these pro
 the ratio epoch / floor says how much of an epoch is spent outside them.
 """
 
-import time
-
 import numpy as np
 
 
@@ -69,11 +67,6 @@ class NumpyGemmEpoch:
         for rows in self.rows:
             for a, b, out in self.operands[rows]:
                 np.matmul(a, b, out=out)
-
-    def time_epoch(self):
-        start = time.perf_counter()
-        self.run()
-        return time.perf_counter() - start
 
 
 class TorchGemmEpoch(NumpyGemmEpoch):

@@ -71,43 +71,51 @@ def rotated(items, shift):
 
 def time_repeats(runners, floors, data, settings):
     records = {runner.label: new_record(runner) for runner in runners}
-    floor_seconds = {floor.backend: [] for floor in floors}
+    floor_records = {floor.backend: {"seconds": [], "stolen": []} for floor in floors}
     loads = []
     for repeat in range(settings.repeat):
         loads.append(os.getloadavg())
         for item in rotated([*runners, *floors], repeat):
             if item in floors:
-                floor_seconds[item.backend].append(item.time_epoch())
-                progress(f"GEMM floor ({item.backend})", repeat, settings,
-                         floor_seconds[item.backend][-1])
+                seconds, stolen = measure.timed(item.run)
+                floor_records[item.backend]["seconds"].append(seconds)
+                floor_records[item.backend]["stolen"].append(stolen)
+                progress(f"GEMM floor ({item.backend})", repeat, settings, seconds, stolen)
             else:
                 measure_one_repeat(item, records[item.label], data, settings)
-                progress(item.label, repeat, settings, records[item.label]["epoch_seconds"][-1])
+                progress(item.label, repeat, settings, records[item.label]["epoch_seconds"][-1],
+                         records[item.label]["stolen_share"][-1])
     runner_results = {label: summarise_record(record) for label, record in records.items()}
-    floor_results = {floor.backend: {
-        "epoch_seconds": measure.summary(floor_seconds[floor.backend]),
-        "gflop_per_epoch": floor.flops / 1e9,
-        "gflops_per_second": floor.flops / 1e9 / measure.summary(
-            floor_seconds[floor.backend])["median"],
-        "batches": len(floor.rows), "last_batch_rows": floor.rows[-1],
-    } for floor in floors}
+    floor_results = {floor.backend: summarise_floor(floor, floor_records[floor.backend])
+                     for floor in floors}
     return runner_results, floor_results, loads
 
 
-def progress(label, repeat, settings, seconds):
-    print(f"  repeat {repeat + 1}/{settings.repeat}: {label} {seconds:.3f} s/epoch",
+def summarise_floor(floor, record):
+    epoch_seconds = measure.summary(record["seconds"])
+    return {"epoch_seconds": epoch_seconds, "stolen_share": measure.summary(
+                [share for share in record["stolen"] if share is not None]),
+            "gflop_per_epoch": floor.flops / 1e9,
+            "gflops_per_second": floor.flops / 1e9 / epoch_seconds["median"],
+            "batches": len(floor.rows), "last_batch_rows": floor.rows[-1]}
+
+
+def progress(label, repeat, settings, seconds, stolen):
+    stolen_note = "" if stolen is None else f" ({stolen:.0%} of the CPUs stolen)"
+    print(f"  repeat {repeat + 1}/{settings.repeat}: {label} {seconds:.3f} s/epoch{stolen_note}",
           file=sys.stderr, flush=True)
 
 
 def new_record(runner):
     return {"framework": runner.framework, "init": runner.init_note, "epoch_seconds": [],
-            "test_accuracy": [], "throughput": [], "latencies": []}
+            "stolen_share": [], "test_accuracy": [], "throughput": [], "latencies": []}
 
 
 def measure_one_repeat(runner, record, data, settings):
     runner.reset(settings.seed)
-    elapsed = measure.seconds(runner.train, settings.epochs)
+    elapsed, stolen = measure.timed(runner.train, settings.epochs)
     record["epoch_seconds"].append(elapsed / settings.epochs)
+    record["stolen_share"].append(stolen)
     record["test_accuracy"].append(runner.test_accuracy())
     record["weight_dtype"] = runner.weight_dtype()
     if runner.measures_inference:
@@ -124,6 +132,8 @@ def summarise_record(record):
         "framework": record["framework"], "init": record["init"],
         "weight_dtype": record.get("weight_dtype"),
         "epoch_seconds": measure.summary(record["epoch_seconds"]),
+        "stolen_share": measure.summary(
+            [share for share in record["stolen_share"] if share is not None]),
         "test_accuracy": measure.summary(record["test_accuracy"]),
         "inference_samples_per_second": measure.summary(record["throughput"]),
         "latency_seconds": None if not latencies else {

@@ -20,6 +20,35 @@ def seconds(function, *args, **kwargs):
     return time.perf_counter() - start
 
 
+def cpu_times():
+    """(stolen, total) CPU time of the whole guest so far, in clock ticks, from the first
+    line of /proc/stat; None where there is no such file (not Linux)."""
+    try:
+        with open("/proc/stat") as file:
+            fields = file.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu" or len(fields) < 9:
+        return None
+    ticks = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def stolen_share(before, after):
+    """The share of all CPU time between two ``cpu_times()`` that the hypervisor gave to
+    other guests (steal): 0 on a machine of one's own, 0.5 when half the time was taken."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
+def timed(function, *args, **kwargs):
+    """(wall-clock seconds, stolen share of the CPUs) of one call."""
+    before = cpu_times()
+    elapsed = seconds(function, *args, **kwargs)
+    return elapsed, stolen_share(before, cpu_times())
+
+
 def inference_throughput(runner, x, batch_size):
     """Samples per second of ``runner.predict_proba`` over all of ``x`` in batches."""
     return len(x) / seconds(runner.predict_proba, x, batch_size)

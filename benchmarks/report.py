@@ -2,10 +2,15 @@
 
 Every ratio is leannet's *time* over the peer's, so > 1 means leannet is slower (or, for
 memory, bigger): epoch time, inference time per sample (the inverse of the throughput
-ratio), single-sample latency, and peak memory.
+ratio), single-sample latency, and peak memory. ``epoch_time`` divides the two medians;
+``epoch_time_per_repeat`` is the median [min-max] of the ratios of each repeat, whose two
+epochs ran back to back: on a host that lends its CPUs to other guests in spells (the
+"stolen %" column, read from /proc/stat), it is the steadier of the two.
 """
 
 import os
+
+import measure
 
 LEANNET = "leannet (verbose=1)"
 LEANNET_QUIET = "leannet (verbose=0)"
@@ -23,6 +28,16 @@ def _ratio(numerator, denominator):
     return numerator / denominator
 
 
+def _paired(mine, peer, key="epoch_seconds"):
+    """Median, min and max of the per-repeat ratios mine[r] / peer[r]. Each repeat ran both
+    back to back, so a slow spell of the host lands on both terms of one ratio."""
+    mine_values = ((mine or {}).get(key) or {}).get("values") or []
+    peer_values = ((peer or {}).get(key) or {}).get("values") or []
+    if not mine_values or len(mine_values) != len(peer_values):
+        return None
+    return measure.summary([a / b for a, b in zip(mine_values, peer_values, strict=True) if b])
+
+
 def _memory(block, key):
     memory = (block or {}).get("memory") or {}
     return memory.get(key)
@@ -32,6 +47,7 @@ def peer_ratios(mine, peer):
     """leannet / peer for one pair of runner results."""
     return {
         "epoch_time": _ratio(_median(mine, "epoch_seconds"), _median(peer, "epoch_seconds")),
+        "epoch_time_per_repeat": _paired(mine, peer),
         "inference_time_per_sample": _ratio(_median(peer, "inference_samples_per_second"),
                                             _median(mine, "inference_samples_per_second")),
         "single_sample_latency": _ratio((mine.get("latency_seconds") or {}).get("median"),
@@ -55,6 +71,8 @@ def compute_ratios(result):
             if label in runners:
                 ratios[f"{label} epoch / {backend} GEMM floor"] = _ratio(
                     _median(runners[label], "epoch_seconds"), _median(floor, "epoch_seconds"))
+                ratios[f"{label} epoch / {backend} GEMM floor, per repeat"] = _paired(
+                    runners[label], floor)
     return ratios
 
 
@@ -83,11 +101,18 @@ def runner_row(label, block):
         "-" if not latency else f"{latency['median'] * 1e6:.0f}",
         "-" if "peak_mib" not in memory
         else f"{memory['peak_mib']:.0f} (+{memory['training_mib']:.0f})",
+        stolen_percent(block),
     ]
 
 
+def stolen_percent(block):
+    """The median share of the CPUs the hypervisor took while this one was timed, in %."""
+    stolen = (block or {}).get("stolen_share")
+    return "-" if not stolen else f"{stolen['median'] * 100:.0f}"
+
+
 HEADER = ["framework", "s/epoch median [min-max]", "acc@E", "acc@10",
-          "infer k samples/s", "latency us", "peak RSS MiB (+train)"]
+          "infer k samples/s", "latency us", "peak RSS MiB (+train)", "stolen %"]
 
 
 def format_table(rows):
@@ -109,7 +134,8 @@ def format_case(result, settings):
     rows = [header] + [runner_row(label, block) for label, block in result["runners"].items()]
     for backend, floor in result.get("gemm_floor", {}).items():
         rows.append([f"GEMM floor ({backend}, {floor['gflops_per_second']:.0f} GFLOP/s)",
-                     _spread(floor["epoch_seconds"], digits=3), "", "", "", "", ""])
+                     _spread(floor["epoch_seconds"], digits=3), "", "", "", "", "",
+                     stolen_percent(floor)])
     parts = [title, f"   {result['train_samples']} training samples, batch "
                     f"{settings['batch_size']}, epochs timed per repeat: {settings['epochs']}",
              format_table(rows)]
@@ -123,10 +149,17 @@ def format_case(result, settings):
     return "\n".join(parts)
 
 
+def format_ratio(value):
+    """1.23x, or for a summary of per-repeat ratios 1.23x [1.10-1.40] (median [min-max])."""
+    if isinstance(value, dict):
+        return f"{value['median']:.2f}x [{value['min']:.2f}-{value['max']:.2f}]"
+    return _number(value, "{:.2f}x")
+
+
 def _format_ratio_block(block):
-    if not isinstance(block, dict):
-        return _number(block, "{:.2f}x")
-    return ", ".join(f"{key} {_number(value, '{:.2f}x')}" for key, value in block.items())
+    if not isinstance(block, dict) or "median" in block:
+        return format_ratio(block)
+    return ", ".join(f"{key} {format_ratio(value)}" for key, value in block.items())
 
 
 def _revision(revision):

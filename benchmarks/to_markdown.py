@@ -6,7 +6,7 @@
 import json
 import sys
 
-from report import _revision
+from report import _revision, format_ratio, stolen_percent
 
 
 def _spread(summary, scale=1.0, digits=2):
@@ -20,6 +20,10 @@ def _fixed(value, pattern):
     return "–" if value is None else pattern.format(value)
 
 
+def _dash(text):
+    return "–" if text == "-" else text
+
+
 def _row(cells):
     return "| " + " | ".join(cells) + " |"
 
@@ -29,7 +33,7 @@ def runner_rows(case, settings):
               f"after {settings['accuracy_epochs']}" if settings["accuracy_epochs"]
               else "longer run (not run)", "inference, k samples/s (batch "
               f"{settings['inference_batch']})", "1-sample latency, µs", "peak RSS, MiB",
-              "added by training, MiB"]
+              "added by training, MiB", "CPU stolen, %"]
     rows = [_row(header), _row(["---"] * len(header))]
     for label, block in case["runners"].items():
         latency, memory = block.get("latency_seconds") or {}, block.get("memory") or {}
@@ -40,23 +44,29 @@ def runner_rows(case, settings):
             _spread(block.get("inference_samples_per_second"), 1e-3, 1),
             _fixed(latency.get("median") and latency["median"] * 1e6, "{:.0f}"),
             _fixed(memory.get("peak_mib"), "{:.0f}"), _fixed(memory.get("training_mib"), "{:.0f}"),
+            _dash(stolen_percent(block)),
         ]))
     for backend, floor in case.get("gemm_floor", {}).items():
         rows.append(_row([f"GEMM floor, {backend} ({floor['gflops_per_second']:.0f} GFLOP/s)",
-                          _spread(floor["epoch_seconds"], digits=3)] + [""] * 6))
+                          _spread(floor["epoch_seconds"], digits=3)] + [""] * 6
+                         + [_dash(stolen_percent(floor))]))
     return rows
 
 
 def ratio_rows(case):
-    rows = [_row(["ratio (leannet time ÷ peer time; > 1: leannet slower)", "value"]),
+    rows = [_row(["ratio (leannet time ÷ peer time; > 1: leannet slower)",
+                  "value (per repeat: median [min–max])"]),
             _row(["---", "---"])]
     for name, block in case.get("ratios", {}).items():
-        if isinstance(block, dict):
-            rows += [_row([f"{name}: {key}", _fixed(value, "{:.2f}")])
-                     for key, value in block.items()]
+        if isinstance(block, dict) and "median" not in block:
+            rows += [_row([f"{name}: {key}", _ratio_text(value)]) for key, value in block.items()]
         else:
-            rows.append(_row([name, _fixed(block, "{:.2f}")]))
+            rows.append(_row([name, _ratio_text(block)]))
     return rows
+
+
+def _ratio_text(value):
+    return "–" if value is None else format_ratio(value).replace("x", "").replace("-", "–")
 
 
 def render(results):
