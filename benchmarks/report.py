@@ -4,8 +4,9 @@ Every ratio is leannet's *time* over the peer's, so > 1 means leannet is slower 
 memory, bigger): epoch time, inference time per sample (the inverse of the throughput
 ratio), single-sample latency, and peak memory. ``epoch_time`` divides the two medians;
 ``epoch_time_per_repeat`` is the median [min-max] of the ratios of each repeat, whose two
-epochs ran back to back: on a host that lends its CPUs to other guests in spells (the
-"stolen %" column, read from /proc/stat), it is the steadier of the two.
+epochs ran back to back: on a shared host whose speed changes from minute to minute it is
+the steadier of the two. The "stolen %" column (from /proc/stat) says whether the
+hypervisor took CPU time away while a framework was timed.
 """
 
 import os
