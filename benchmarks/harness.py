@@ -93,11 +93,15 @@ def time_repeats(runners, floors, data, settings):
 
 def summarise_floor(floor, record):
     epoch_seconds = measure.summary(record["seconds"])
-    return {"epoch_seconds": epoch_seconds, "stolen_share": measure.summary(
-                [share for share in record["stolen"] if share is not None]),
+    return {"epoch_seconds": epoch_seconds, "stolen_share": stolen_summary(record["stolen"]),
             "gflop_per_epoch": floor.flops / 1e9,
             "gflops_per_second": floor.flops / 1e9 / epoch_seconds["median"],
             "batches": len(floor.rows), "last_batch_rows": floor.rows[-1]}
+
+
+def stolen_summary(shares):
+    """Summary of the stolen shares that could be read (None off Linux)."""
+    return measure.summary([share for share in shares if share is not None])
 
 
 def progress(label, repeat, settings, seconds, stolen):
@@ -132,8 +136,7 @@ def summarise_record(record):
         "framework": record["framework"], "init": record["init"],
         "weight_dtype": record.get("weight_dtype"),
         "epoch_seconds": measure.summary(record["epoch_seconds"]),
-        "stolen_share": measure.summary(
-            [share for share in record["stolen_share"] if share is not None]),
+        "stolen_share": stolen_summary(record["stolen_share"]),
         "test_accuracy": measure.summary(record["test_accuracy"]),
         "inference_samples_per_second": measure.summary(record["throughput"]),
         "latency_seconds": None if not latencies else {

@@ -106,10 +106,10 @@ def runner_row(label, block):
     ]
 
 
-def stolen_percent(block):
+def stolen_percent(block, missing="-"):
     """The median share of the CPUs the hypervisor took while this one was timed, in %."""
     stolen = (block or {}).get("stolen_share")
-    return "-" if not stolen else f"{stolen['median'] * 100:.0f}"
+    return missing if not stolen else f"{stolen['median'] * 100:.0f}"
 
 
 HEADER = ["framework", "s/epoch median [min-max]", "acc@E", "acc@10",

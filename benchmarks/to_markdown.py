@@ -6,7 +6,7 @@
 import json
 import sys
 
-from report import _revision, format_ratio, stolen_percent
+from report import _revision, stolen_percent
 
 
 def _spread(summary, scale=1.0, digits=2):
@@ -18,10 +18,6 @@ def _spread(summary, scale=1.0, digits=2):
 
 def _fixed(value, pattern):
     return "–" if value is None else pattern.format(value)
-
-
-def _dash(text):
-    return "–" if text == "-" else text
 
 
 def _row(cells):
@@ -44,12 +40,12 @@ def runner_rows(case, settings):
             _spread(block.get("inference_samples_per_second"), 1e-3, 1),
             _fixed(latency.get("median") and latency["median"] * 1e6, "{:.0f}"),
             _fixed(memory.get("peak_mib"), "{:.0f}"), _fixed(memory.get("training_mib"), "{:.0f}"),
-            _dash(stolen_percent(block)),
+            stolen_percent(block, "–"),
         ]))
     for backend, floor in case.get("gemm_floor", {}).items():
         rows.append(_row([f"GEMM floor, {backend} ({floor['gflops_per_second']:.0f} GFLOP/s)",
                           _spread(floor["epoch_seconds"], digits=3)] + [""] * 6
-                         + [_dash(stolen_percent(floor))]))
+                         + [stolen_percent(floor, "–")]))
     return rows
 
 
@@ -66,7 +62,10 @@ def ratio_rows(case):
 
 
 def _ratio_text(value):
-    return "–" if value is None else format_ratio(value).replace("x", "").replace("-", "–")
+    """1.23, or for per-repeat ratios 1.23 [1.10–1.40] (median [min–max])."""
+    if isinstance(value, dict):
+        return f"{value['median']:.2f} [{value['min']:.2f}–{value['max']:.2f}]"
+    return _fixed(value, "{:.2f}")
 
 
 def render(results):
